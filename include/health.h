@@ -1,0 +1,35 @@
+/*
+ * health: the dependency checks of the operations runbook: MySQL answers
+ * SELECT 1 and Redis answers PING, each timed. Used by `cachewarden health`
+ * and the admin API. Results are plain data owned by the caller.
+ */
+#ifndef CW_HEALTH_H
+#define CW_HEALTH_H
+
+#include "buf.h"
+#include "conf.h"
+
+#define HEALTH_NCHECKS 2
+
+struct health_check {
+	const char *name; /* "mysql", "redis" */
+	char *target;     /* host:port or unix:path */
+	int ok;
+	double latency_ms;
+	char *detail; /* server version when ok, the cause otherwise */
+};
+
+struct health_result {
+	struct health_check checks[HEALTH_NCHECKS];
+	int ok; /* every check passed */
+};
+
+void health_run(const struct conf *conf, struct health_result *result);
+void health_result_free(struct health_result *result);
+/* One line per check, for people. */
+void health_format_text(const struct health_result *result, struct buf *out);
+/* The cachewarden.health/1 JSON document. */
+void health_format_json(const struct health_result *result, const struct conf *conf,
+                        struct buf *out);
+
+#endif

@@ -1,0 +1,268 @@
+/* cmd: the command table and the global options. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "conf.h"
+#include "health.h"
+#include "log.h"
+
+struct cmd_ctx {
+	const char *conf_path;
+	struct conf *conf; /* loaded for commands with needs_conf */
+	int json;
+	int verbosity; /* -v adds one, -q sets -1 */
+};
+
+struct cmd {
+	const char *name;
+	const char *usage;
+	const char *summary;
+	int needs_conf;
+	const char *pending; /* the capability whose issue builds it; NULL once built */
+	int (*fn)(struct cmd_ctx *, int, char **);
+};
+
+static int cmd_check_config(struct cmd_ctx *, int, char **);
+static int cmd_health(struct cmd_ctx *, int, char **);
+static int cmd_version(struct cmd_ctx *, int, char **);
+static int cmd_help(struct cmd_ctx *, int, char **);
+
+static const struct cmd cmd_table[] = {
+	{ "run", "", "run the agent in the foreground (scheduler, admin API, outbox)", 1,
+	  "the agent daemon", NULL },
+	{ "warm", "[DATASET...] [--dry-run] [--workers N] [--resume]",
+	  "rebuild the Redis cache from MySQL", 1, "the warm capability", NULL },
+	{ "verify", "[EXPORTS...]", "verify backup export sets", 1, "the verify capability", NULL },
+	{ "health", "", "check MySQL (SELECT 1) and Redis (PING), with latency", 1, NULL,
+	  cmd_health },
+	{ "check-config", "", "validate the configuration and exit", 1, NULL, cmd_check_config },
+	{ "report", "test", "publish a test report to the SNS topic", 1,
+	  "the SNS report capability", NULL },
+	{ "spool", "list|flush|check", "inspect or deliver the report outbox", 1,
+	  "the SNS report capability", NULL },
+	{ "manifest", "keygen|sign|verify ...", "manage signed export manifests", 0,
+	  "the verify capability", NULL },
+	{ "version", "", "print the version", 0, NULL, cmd_version },
+	{ "help", "[COMMAND|config]", "show help for a command, or every config key", 0, NULL,
+	  cmd_help },
+};
+#define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
+
+static void
+cmd_usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: cachewarden [-c FILE] [-v|-q] [--json] COMMAND [ARGS]\n\n"
+	             "commands:\n");
+	for (i = 0; i < CMD_COUNT; i++)
+		fprintf(out, "  %-13s %s\n", cmd_table[i].name, cmd_table[i].summary);
+	fprintf(out,
+	        "\nThe config is -c FILE, else $CACHEWARDEN_CONFIG, else %s.\n"
+	        "Exit codes: 0 ok, 1 failures found, 2 usage, 69 dependency unavailable,\n"
+	        "78 configuration error.\n",
+	        CONF_DEFAULT_PATH);
+}
+
+static const struct cmd *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CMD_COUNT; i++)
+		if (strcmp(cmd_table[i].name, name) == 0)
+			return &cmd_table[i];
+	return NULL;
+}
+
+/* Takes command-level flags that are also global (--json), rejects others. */
+static int
+cmd_no_args(struct cmd_ctx *ctx, const char *name, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			ctx->json = 1;
+		else {
+			fprintf(stderr, "cachewarden %s: unexpected argument '%s'\n", name,
+			        argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cmd_check_config(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if (cmd_no_args(ctx, "check-config", argc, argv) != 0)
+		return CW_EXIT_USAGE;
+	printf("%s: ok (%zu dataset%s, %zu export set%s)\n", ctx->conf->file, ctx->conf->ndatasets,
+	       ctx->conf->ndatasets == 1 ? "" : "s", ctx->conf->nexports,
+	       ctx->conf->nexports == 1 ? "" : "s");
+	return CW_EXIT_OK;
+}
+
+static int
+cmd_health(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct health_result result;
+	struct buf out = BUF_INIT;
+	int rv;
+
+	if (cmd_no_args(ctx, "health", argc, argv) != 0)
+		return CW_EXIT_USAGE;
+	health_run(ctx->conf, &result);
+	if (ctx->json)
+		health_format_json(&result, ctx->conf, &out);
+	else
+		health_format_text(&result, &out);
+	fwrite(out.data, 1, out.len, stdout);
+	rv = result.ok ? CW_EXIT_OK : CW_EXIT_UNAVAILABLE;
+	buf_free(&out);
+	health_result_free(&result);
+	return rv;
+}
+
+static int
+cmd_version(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	printf("cachewarden %s\n", PACKAGE_VERSION);
+	return CW_EXIT_OK;
+}
+
+static int
+cmd_help(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct cmd *c;
+
+	(void)ctx;
+	if (argc < 2) {
+		cmd_usage(stdout);
+		return CW_EXIT_OK;
+	}
+	if (strcmp(argv[1], "config") == 0) {
+		conf_print_keys(stdout);
+		return CW_EXIT_OK;
+	}
+	if ((c = cmd_find(argv[1])) == NULL) {
+		fprintf(stderr, "cachewarden: unknown command '%s'\n", argv[1]);
+		return CW_EXIT_USAGE;
+	}
+	printf("usage: cachewarden %s %s\n  %s\n", c->name, c->usage, c->summary);
+	return CW_EXIT_OK;
+}
+
+static int
+cmd_load_conf(struct cmd_ctx *ctx)
+{
+	struct conf_errors errors;
+	enum log_level level;
+	size_t i;
+
+	if (ctx->conf_path == NULL)
+		ctx->conf_path = getenv("CACHEWARDEN_CONFIG");
+	if (ctx->conf_path == NULL || *ctx->conf_path == '\0')
+		ctx->conf_path = CONF_DEFAULT_PATH;
+	if ((ctx->conf = conf_load(ctx->conf_path, 1, &errors)) == NULL) {
+		for (i = 0; i < errors.count; i++)
+			fprintf(stderr, "%s\n", errors.lines[i]);
+		fprintf(stderr, "cachewarden: %zu error%s in the configuration\n", errors.count,
+		        errors.count == 1 ? "" : "s");
+		conf_errors_free(&errors);
+		return -1;
+	}
+	level = (enum log_level)ctx->conf->agent.log_level;
+	if (ctx->verbosity < 0)
+		level = LOG_LEVEL_ERROR;
+	else if (level + ctx->verbosity > LOG_LEVEL_DEBUG)
+		level = LOG_LEVEL_DEBUG;
+	else
+		level += ctx->verbosity;
+	log_init(level,
+	         ctx->conf->agent.log_format == CONF_LOG_JSON ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	return 0;
+}
+
+static int
+cmd_parse_global(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "config", required_argument, NULL, 'c' },
+		                                  { "verbose", no_argument, NULL, 'v' },
+		                                  { "quiet", no_argument, NULL, 'q' },
+		                                  { "json", no_argument, NULL, 'j' },
+		                                  { "help", no_argument, NULL, 'h' },
+		                                  { "version", no_argument, NULL, 'V' },
+		                                  { NULL, 0, NULL, 0 } };
+	int ch;
+
+	/* '+': stop at the command, whose own arguments may look like options. */
+	while ((ch = getopt_long(argc, argv, "+c:vqhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			ctx->conf_path = optarg;
+			break;
+		case 'v':
+			ctx->verbosity = ctx->verbosity < 0 ? 1 : ctx->verbosity + 1;
+			break;
+		case 'q':
+			ctx->verbosity = -1;
+			break;
+		case 'j':
+			ctx->json = 1;
+			break;
+		case 'h':
+			cmd_usage(stdout);
+			return 0;
+		case 'V':
+			printf("cachewarden %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			cmd_usage(stderr);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+int
+cmd_main(int argc, char **argv)
+{
+	struct cmd_ctx ctx;
+	const struct cmd *c;
+	int first, rv;
+
+	memset(&ctx, 0, sizeof ctx);
+	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	if ((first = cmd_parse_global(&ctx, argc, argv)) <= 0)
+		return first == 0 ? CW_EXIT_OK : CW_EXIT_USAGE;
+	if (first >= argc) {
+		cmd_usage(stderr);
+		return CW_EXIT_USAGE;
+	}
+	if ((c = cmd_find(argv[first])) == NULL) {
+		fprintf(stderr, "cachewarden: unknown command '%s' (see 'cachewarden help')\n",
+		        argv[first]);
+		return CW_EXIT_USAGE;
+	}
+	if (c->fn == NULL) {
+		fprintf(stderr, "cachewarden %s: not built yet (arrives with %s)\n", c->name,
+		        c->pending);
+		return CW_EXIT_USAGE;
+	}
+	if (c->needs_conf && cmd_load_conf(&ctx) != 0)
+		return CW_EXIT_CONFIG;
+	rv = c->fn(&ctx, argc - first, argv + first);
+	conf_free(ctx.conf);
+	return rv;
+}

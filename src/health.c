@@ -1,0 +1,128 @@
+/* health: timed MySQL and Redis checks. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "health.h"
+#include "json.h"
+#include "mysqlsrc.h"
+#include "redisconn.h"
+#include "xmalloc.h"
+
+static double
+health_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+health_mysql(const struct conf *conf, struct health_check *c)
+{
+	struct mysqlsrc *src;
+	char *cause = NULL;
+	double start = health_now_ms();
+
+	c->name = "mysql";
+	c->target = mysqlsrc_target(conf);
+	if ((src = mysqlsrc_connect(conf, &cause)) == NULL || mysqlsrc_ping(src, &cause) != 0) {
+		c->detail = cause;
+	} else {
+		c->ok = 1;
+		c->detail = xstrdup(mysqlsrc_server_version(src));
+	}
+	c->latency_ms = health_now_ms() - start;
+	mysqlsrc_close(src);
+}
+
+static void
+health_redis(const struct conf *conf, struct health_check *c)
+{
+	static const char *const ping[] = { "PING" };
+	struct redis_reply *r = NULL;
+	struct redisconn *rc;
+	char *cause = NULL;
+	double start = health_now_ms();
+
+	c->name = "redis";
+	c->target = redisconn_target(conf);
+	if ((rc = redisconn_open(conf, &cause)) == NULL ||
+	    (r = redisconn_command(rc, &cause, 1, ping)) == NULL) {
+		c->detail = cause;
+	} else if (r->type != REDIS_REPLY_T_STATUS || strcmp(r->str, "PONG") != 0) {
+		c->detail = xasprintf("redis %s: PING answered %s", c->target,
+		                      r->str != NULL ? r->str : "an unexpected reply");
+	} else {
+		c->ok = 1;
+		c->detail = xstrdup("PONG");
+	}
+	c->latency_ms = health_now_ms() - start;
+	redis_reply_free(r);
+	redisconn_close(rc);
+}
+
+void
+health_run(const struct conf *conf, struct health_result *result)
+{
+	memset(result, 0, sizeof *result);
+	health_mysql(conf, &result->checks[0]);
+	health_redis(conf, &result->checks[1]);
+	result->ok = result->checks[0].ok && result->checks[1].ok;
+}
+
+void
+health_result_free(struct health_result *result)
+{
+	size_t i;
+
+	for (i = 0; i < HEALTH_NCHECKS; i++) {
+		free(result->checks[i].target);
+		free(result->checks[i].detail);
+	}
+	memset(result, 0, sizeof *result);
+}
+
+void
+health_format_text(const struct health_result *result, struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < HEALTH_NCHECKS; i++) {
+		const struct health_check *c = &result->checks[i];
+
+		buf_printf(out, "%-6s %-28s %-4s %8.1f ms  %s\n", c->name, c->target,
+		           c->ok ? "ok" : "FAIL", c->latency_ms, c->detail ? c->detail : "");
+	}
+}
+
+void
+health_format_json(const struct health_result *result, const struct conf *conf, struct buf *out)
+{
+	struct json j;
+	size_t i;
+
+	json_init(&j, out);
+	json_object_begin(&j, NULL);
+	json_string(&j, "schema", "cachewarden.health/1");
+	json_string(&j, "status", result->ok ? "ok" : "failed");
+	json_string(&j, "host", conf->agent.name);
+	json_array_begin(&j, "checks");
+	for (i = 0; i < HEALTH_NCHECKS; i++) {
+		const struct health_check *c = &result->checks[i];
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", c->name);
+		json_string(&j, "target", c->target);
+		json_bool(&j, "ok", c->ok);
+		json_double(&j, "latency_ms", (double)(long long)(c->latency_ms * 1000) / 1000);
+		json_string(&j, "detail", c->detail);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	buf_addc(out, '\n');
+}

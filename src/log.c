@@ -1,0 +1,102 @@
+/* log: levelled text or JSON lines on stderr. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "json.h"
+#include "log.h"
+
+/* Set once at start-up (and by -v/-q); atomics keep worker threads' reads defined. */
+static atomic_int log_level = LOG_LEVEL_INFO;
+static atomic_int log_format = LOG_FORMAT_TEXT;
+
+static const char *const log_names[] = { "error", "warn", "info", "debug" };
+
+void
+log_init(enum log_level level, enum log_format format)
+{
+	atomic_store(&log_level, level);
+	atomic_store(&log_format, format);
+}
+
+void
+log_set_level(enum log_level level)
+{
+	atomic_store(&log_level, level);
+}
+
+enum log_level
+log_get_level(void)
+{
+	return (enum log_level)atomic_load(&log_level);
+}
+
+int
+log_enabled(enum log_level level)
+{
+	return (int)level <= atomic_load(&log_level);
+}
+
+static void
+log_emit(enum log_level level, const char *fmt, va_list ap)
+{
+	struct buf line = BUF_INIT, msg = BUF_INIT;
+	char stamp[64];
+	struct timespec ts;
+	struct tm tm;
+	ssize_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	buf_vprintf(&msg, fmt, ap);
+	if (atomic_load(&log_format) == LOG_FORMAT_JSON) {
+		buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", stamp,
+		           log_names[level]);
+		json_escape(&line, msg.data ? msg.data : "", msg.len);
+		buf_adds(&line, "}\n");
+	} else
+		buf_printf(&line, "%s cachewarden[%ld] %s: %s\n", stamp, (long)getpid(),
+		           log_names[level], msg.data ? msg.data : "");
+	/* One write per line so lines from several threads never interleave. */
+	n = write(STDERR_FILENO, line.data, line.len);
+	(void)n;
+	buf_free(&line);
+	buf_free(&msg);
+}
+
+#define LOG_FUNCTION(fn, level)                                                                    \
+	void fn(const char *fmt, ...)                                                              \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		if (!log_enabled(level))                                                           \
+			return;                                                                    \
+		va_start(ap, fmt);                                                                 \
+		log_emit(level, fmt, ap);                                                          \
+		va_end(ap);                                                                        \
+	}
+
+LOG_FUNCTION(log_error, LOG_LEVEL_ERROR)
+LOG_FUNCTION(log_warn, LOG_LEVEL_WARN)
+LOG_FUNCTION(log_info, LOG_LEVEL_INFO)
+LOG_FUNCTION(log_debug, LOG_LEVEL_DEBUG)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_LEVEL_ERROR, fmt, ap);
+	va_end(ap);
+	exit(EX_SOFTWARE);
+}

@@ -1,0 +1,380 @@
+/* redisconn: Redis connections with our own I/O and hiredis's reply reader. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis.h>
+
+#include "buf.h"
+#include "log.h"
+#include "redisconn.h"
+#include "tls.h"
+#include "xmalloc.h"
+
+#define REDISCONN_IO_TIMEOUT_MS 30000
+
+struct redisconn {
+	int fd;
+	struct tls *tls; /* NULL for plain TCP or Unix socket */
+	redisReader *reader;
+	struct buf out;
+	size_t out_sent;
+	char *target;
+};
+
+char *
+redisconn_target(const struct conf *conf)
+{
+	if (conf->redis.socket != NULL)
+		return xasprintf("unix:%s", conf->redis.socket);
+	return xasprintf("%s:%lld", conf->redis.host, conf->redis.port);
+}
+
+/* Waits for events on fd; 0 when ready, -1 with errno (ETIMEDOUT) otherwise. */
+static int
+redisconn_wait(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { fd, events, 0 };
+	int n;
+
+	do
+		n = poll(&pfd, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		errno = ETIMEDOUT;
+	return n > 0 ? 0 : -1;
+}
+
+/* Non-blocking connect bounded by timeout_ms; returns the socket or -1. */
+static int
+redisconn_connect_addr(const struct sockaddr *sa, socklen_t len, int timeout_ms)
+{
+	int fd, err = 0, one = 1;
+	socklen_t errlen = sizeof err;
+
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, sa, len) != 0) {
+		if (errno != EINPROGRESS || redisconn_wait(fd, POLLOUT, timeout_ms) != 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) != 0 || err != 0) {
+			if (err != 0)
+				errno = err;
+			err = errno;
+			close(fd);
+			errno = err;
+			return -1;
+		}
+	}
+	if (sa->sa_family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+static int
+redisconn_connect_socket(const struct conf *conf, char **cause)
+{
+	int timeout_ms = (int)conf->redis.connect_timeout * 1000, fd = -1, rv;
+	struct addrinfo hints, *res, *ai;
+	struct sockaddr_un sun;
+	char port[16];
+
+	if (conf->redis.socket != NULL) {
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		if (strlen(conf->redis.socket) >= sizeof sun.sun_path) {
+			*cause = xasprintf("redis socket path too long: %s", conf->redis.socket);
+			return -1;
+		}
+		memcpy(sun.sun_path, conf->redis.socket, strlen(conf->redis.socket));
+		if ((fd = redisconn_connect_addr((struct sockaddr *)&sun, sizeof sun, timeout_ms)) <
+		    0)
+			*cause =
+			        xasprintf("redis unix:%s: %s", conf->redis.socket, strerror(errno));
+		return fd;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof port, "%lld", conf->redis.port);
+	if ((rv = getaddrinfo(conf->redis.host, port, &hints, &res)) != 0) {
+		*cause = xasprintf("redis %s:%s: %s", conf->redis.host, port, gai_strerror(rv));
+		return -1;
+	}
+	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
+		fd = redisconn_connect_addr(ai->ai_addr, ai->ai_addrlen, timeout_ms);
+	if (fd < 0)
+		*cause = xasprintf("redis %s:%s: %s", conf->redis.host, port, strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* AUTH and SELECT, as [redis] asks. */
+static int
+redisconn_handshake(struct redisconn *rc, const struct conf *conf, char **cause)
+{
+	struct redis_reply *r;
+	char *password = NULL, db[24];
+	const char *argv[3];
+	int argc = 0;
+
+	if (conf->redis.password_file != NULL) {
+		if (conf_read_secret(conf->redis.password_file, &password, cause) != 0)
+			return -1;
+		argv[argc++] = "AUTH";
+		if (conf->redis.username != NULL)
+			argv[argc++] = conf->redis.username;
+		argv[argc++] = password;
+		r = redisconn_command(rc, cause, argc, argv);
+		explicit_bzero(password, strlen(password));
+		free(password);
+		if (r == NULL)
+			return -1;
+		if (r->type == REDIS_REPLY_T_ERROR) {
+			/* The server's words, never the password. */
+			*cause = xasprintf("redis %s: AUTH refused: %s", rc->target, r->str);
+			redis_reply_free(r);
+			return -1;
+		}
+		redis_reply_free(r);
+	}
+	if (conf->redis.db != 0) {
+		snprintf(db, sizeof db, "%lld", conf->redis.db);
+		argv[0] = "SELECT";
+		argv[1] = db;
+		if ((r = redisconn_command(rc, cause, 2, argv)) == NULL)
+			return -1;
+		if (r->type == REDIS_REPLY_T_ERROR) {
+			*cause = xasprintf("redis %s: SELECT %s: %s", rc->target, db, r->str);
+			redis_reply_free(r);
+			return -1;
+		}
+		redis_reply_free(r);
+	}
+	return 0;
+}
+
+struct redisconn *
+redisconn_open(const struct conf *conf, char **cause)
+{
+	struct redisconn *rc;
+	int fd;
+
+	if ((fd = redisconn_connect_socket(conf, cause)) < 0)
+		return NULL;
+	rc = xcalloc(1, sizeof *rc);
+	rc->fd = fd;
+	rc->target = redisconn_target(conf);
+	if ((rc->reader = redisReaderCreate()) == NULL)
+		fatal("redisReaderCreate: out of memory");
+	if (conf->redis.tls) {
+		char *why = NULL;
+
+		rc->tls = tls_client(fd, conf->redis.socket ? NULL : conf->redis.host,
+		                     conf->redis.ca_file, (int)conf->redis.connect_timeout * 1000,
+		                     &why);
+		if (rc->tls == NULL) {
+			*cause = xasprintf("redis %s: %s", rc->target, why);
+			free(why);
+			redisconn_close(rc);
+			return NULL;
+		}
+	}
+	if (redisconn_handshake(rc, conf, cause) != 0) {
+		redisconn_close(rc);
+		return NULL;
+	}
+	return rc;
+}
+
+void
+redisconn_close(struct redisconn *rc)
+{
+	if (rc == NULL)
+		return;
+	tls_free(rc->tls);
+	if (rc->fd >= 0)
+		close(rc->fd);
+	if (rc->reader != NULL)
+		redisReaderFree(rc->reader);
+	buf_free(&rc->out);
+	free(rc->target);
+	free(rc);
+}
+
+void
+redisconn_append(struct redisconn *rc, int argc, const char *const *argv, const size_t *argvlen)
+{
+	size_t len;
+	int i;
+
+	/* RESP written directly: cheaper than hiredis's formatter and its allocations. */
+	buf_printf(&rc->out, "*%d\r\n", argc);
+	for (i = 0; i < argc; i++) {
+		len = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+		buf_printf(&rc->out, "$%zu\r\n", len);
+		buf_add(&rc->out, argv[i], len);
+		buf_add(&rc->out, "\r\n", 2);
+	}
+}
+
+size_t
+redisconn_pending(const struct redisconn *rc)
+{
+	return rc->out.len - rc->out_sent;
+}
+
+static ssize_t
+redisconn_io(struct redisconn *rc, int op_write, void *data, size_t len)
+{
+	int writing = op_write;
+	ssize_t n;
+
+	for (;;) {
+		if (rc->tls != NULL)
+			n = op_write ? tls_write(rc->tls, data, len) : tls_read(rc->tls, data, len);
+		else
+			n = op_write ? send(rc->fd, data, len, MSG_NOSIGNAL)
+			             : recv(rc->fd, data, len, 0);
+		if (n >= 0 || errno == EINTR)
+			return n;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		/* TLS may need to read while writing (and the reverse). */
+		if (rc->tls != NULL)
+			writing = tls_want_write(rc->tls);
+		if (redisconn_wait(rc->fd, writing ? POLLOUT : POLLIN, REDISCONN_IO_TIMEOUT_MS) !=
+		    0)
+			return -1;
+	}
+}
+
+int
+redisconn_flush(struct redisconn *rc, char **cause)
+{
+	ssize_t n;
+
+	while (rc->out_sent < rc->out.len) {
+		n = redisconn_io(rc, 1, rc->out.data + rc->out_sent, rc->out.len - rc->out_sent);
+		if (n <= 0) {
+			*cause = xasprintf("redis %s: write: %s", rc->target,
+			                   n == 0 ? "connection closed" : strerror(errno));
+			return -1;
+		}
+		rc->out_sent += (size_t)n;
+	}
+	buf_reset(&rc->out);
+	rc->out_sent = 0;
+	return 0;
+}
+
+static struct redis_reply *
+redisconn_convert(const redisReply *r)
+{
+	struct redis_reply *out = xcalloc(1, sizeof *out);
+	size_t i;
+
+	switch (r->type) {
+	case REDIS_REPLY_STRING:
+		out->type = REDIS_REPLY_T_STRING;
+		break;
+	case REDIS_REPLY_ARRAY:
+		out->type = REDIS_REPLY_T_ARRAY;
+		break;
+	case REDIS_REPLY_INTEGER:
+		out->type = REDIS_REPLY_T_INTEGER;
+		break;
+	case REDIS_REPLY_STATUS:
+		out->type = REDIS_REPLY_T_STATUS;
+		break;
+	case REDIS_REPLY_ERROR:
+		out->type = REDIS_REPLY_T_ERROR;
+		break;
+	default:
+		out->type = REDIS_REPLY_T_NIL;
+		break;
+	}
+	out->integer = r->integer;
+	if (r->str != NULL) {
+		out->str = xmalloc(r->len + 1);
+		memcpy(out->str, r->str, r->len);
+		out->str[r->len] = '\0';
+		out->len = r->len;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+		out->element = xcalloc(r->elements, sizeof *out->element);
+		out->elements = r->elements;
+		for (i = 0; i < r->elements; i++)
+			out->element[i] = redisconn_convert(r->element[i]);
+	}
+	return out;
+}
+
+int
+redisconn_read(struct redisconn *rc, struct redis_reply **reply, char **cause)
+{
+	char chunk[16384];
+	void *r = NULL;
+	ssize_t n;
+
+	*reply = NULL;
+	for (;;) {
+		if (redisReaderGetReply(rc->reader, &r) != REDIS_OK) {
+			*cause = xasprintf("redis %s: protocol error: %s", rc->target,
+			                   rc->reader->errstr);
+			return -1;
+		}
+		if (r != NULL)
+			break;
+		n = redisconn_io(rc, 0, chunk, sizeof chunk);
+		if (n <= 0) {
+			*cause = xasprintf("redis %s: read: %s", rc->target,
+			                   n == 0 ? "connection closed" : strerror(errno));
+			return -1;
+		}
+		if (redisReaderFeed(rc->reader, chunk, (size_t)n) != REDIS_OK) {
+			*cause = xasprintf("redis %s: protocol error: %s", rc->target,
+			                   rc->reader->errstr);
+			return -1;
+		}
+	}
+	*reply = redisconn_convert(r);
+	freeReplyObject(r);
+	return 0;
+}
+
+struct redis_reply *
+redisconn_command(struct redisconn *rc, char **cause, int argc, const char *const *argv)
+{
+	struct redis_reply *r;
+
+	redisconn_append(rc, argc, argv, NULL);
+	if (redisconn_flush(rc, cause) != 0 || redisconn_read(rc, &r, cause) != 0)
+		return NULL;
+	return r;
+}
+
+void
+redis_reply_free(struct redis_reply *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->elements; i++)
+		redis_reply_free(r->element[i]);
+	free(r->element);
+	free(r->str);
+	free(r);
+}
