@@ -49,6 +49,14 @@ size_t redisconn_pending(const struct redisconn *rc);
 int redisconn_flush(struct redisconn *rc, char **cause);
 /* Reads the next reply, waiting up to the I/O timeout; 0, or -1 and a cause. */
 int redisconn_read(struct redisconn *rc, struct redis_reply **reply, char **cause);
+/*
+ * Reads n replies without keeping them: the fast path for pipelined writes.
+ * Error replies are counted in *errors and the first one is kept in
+ * *first_error (caller frees) when that is still NULL. Returns 0, or -1 and
+ * a cause when the connection fails.
+ */
+int redisconn_drain(struct redisconn *rc, size_t n, size_t *errors, char **first_error,
+                    char **cause);
 /* Appends, flushes and reads one reply: for one-off commands. */
 struct redis_reply *redisconn_command(struct redisconn *rc, char **cause, int argc,
                                       const char *const *argv);

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cmd.h"
 #include "conf.h"
 #include "health.h"
 #include "log.h"
+#include "warm.h"
 
 struct cmd_ctx {
 	const char *conf_path;
@@ -29,6 +31,7 @@ struct cmd {
 };
 
 static int cmd_check_config(struct cmd_ctx *, int, char **);
+static int cmd_warm(struct cmd_ctx *, int, char **);
 static int cmd_health(struct cmd_ctx *, int, char **);
 static int cmd_version(struct cmd_ctx *, int, char **);
 static int cmd_help(struct cmd_ctx *, int, char **);
@@ -37,7 +40,7 @@ static const struct cmd cmd_table[] = {
 	{ "run", "", "run the agent in the foreground (scheduler, admin API, outbox)", 1,
 	  "the agent daemon", NULL },
 	{ "warm", "[DATASET...] [--dry-run] [--workers N] [--resume]",
-	  "rebuild the Redis cache from MySQL", 1, "the warm capability", NULL },
+	  "rebuild the Redis cache from MySQL", 1, NULL, cmd_warm },
 	{ "verify", "[EXPORTS...]", "verify backup export sets", 1, "the verify capability", NULL },
 	{ "health", "", "check MySQL (SELECT 1) and Redis (PING), with latency", 1, NULL,
 	  cmd_health },
@@ -108,6 +111,55 @@ cmd_check_config(struct cmd_ctx *ctx, int argc, char **argv)
 	       ctx->conf->ndatasets == 1 ? "" : "s", ctx->conf->nexports,
 	       ctx->conf->nexports == 1 ? "" : "s");
 	return CW_EXIT_OK;
+}
+
+static int
+cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "dry-run", no_argument, NULL, 'n' },
+		                                  { "workers", required_argument, NULL, 'w' },
+		                                  { "resume", no_argument, NULL, 'r' },
+		                                  { "json", no_argument, NULL, 'j' },
+		                                  { NULL, 0, NULL, 0 } };
+	struct warm_opts opts;
+	struct buf report = BUF_INIT;
+	char *end;
+	int ch, rv;
+
+	memset(&opts, 0, sizeof opts);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "nw:rj", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			opts.dry_run = 1;
+			break;
+		case 'r':
+			opts.resume = 1;
+			break;
+		case 'j':
+			ctx->json = 1;
+			break;
+		case 'w':
+			opts.workers = strtoll(optarg, &end, 10);
+			if (*end != '\0' || opts.workers < 1 || opts.workers > 64) {
+				fprintf(stderr, "cachewarden warm: --workers takes 1..64\n");
+				return CW_EXIT_USAGE;
+			}
+			break;
+		default:
+			fprintf(stderr, "usage: cachewarden warm [DATASET...] [--dry-run] "
+			                "[--workers N] [--resume]\n");
+			return CW_EXIT_USAGE;
+		}
+	}
+	opts.datasets = argv + optind;
+	opts.ndatasets = (size_t)(argc - optind);
+	opts.progress = !ctx->json && isatty(STDERR_FILENO) && log_enabled(LOG_LEVEL_INFO);
+	rv = warm_run(ctx->conf, &opts, &report);
+	if (ctx->json && report.len > 0)
+		fwrite(report.data, 1, report.len, stdout);
+	buf_free(&report);
+	return rv;
 }
 
 static int

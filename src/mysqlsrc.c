@@ -6,6 +6,7 @@
 
 #include <mysql.h>
 
+#include "buf.h"
 #include "log.h"
 #include "mysqlsrc.h"
 #include "xmalloc.h"
@@ -116,4 +117,222 @@ const char *
 mysqlsrc_server_version(struct mysqlsrc *src)
 {
 	return mysql_get_server_info(src->db);
+}
+
+struct mysqlsrc_scan {
+	char *select; /* SELECT `a`,`b`[,`key`] FROM `db`.`t` WHERE */
+	char *filter; /* "(where) AND " or "" */
+	char *key;    /* `key` */
+	char *count;  /* the statement for bounds */
+	char *table;  /* as configured */
+	size_t ncols;
+	size_t key_index; /* in the select list */
+};
+
+/* Backquotes an identifier (validated by conf as [A-Za-z0-9_$]) or db.table. */
+static void
+mysqlsrc_quote(struct buf *b, const char *ident)
+{
+	const char *dot = strchr(ident, '.');
+
+	if (dot != NULL) {
+		buf_printf(b, "`%.*s`.", (int)(dot - ident), ident);
+		ident = dot + 1;
+	}
+	buf_printf(b, "`%s`", ident);
+}
+
+struct mysqlsrc_scan *
+mysqlsrc_scan_new(const struct conf_dataset *ds)
+{
+	struct mysqlsrc_scan *scan = xcalloc(1, sizeof *scan);
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	scan->ncols = ds->columns.count;
+	scan->key_index = scan->ncols;
+	buf_adds(&b, "SELECT ");
+	for (i = 0; i < ds->columns.count; i++) {
+		if (strcmp(ds->columns.items[i], ds->key_column) == 0)
+			scan->key_index = i;
+		buf_adds(&b, i ? "," : "");
+		mysqlsrc_quote(&b, ds->columns.items[i]);
+	}
+	if (scan->key_index == scan->ncols) {
+		buf_addc(&b, ',');
+		mysqlsrc_quote(&b, ds->key_column);
+	}
+	buf_adds(&b, " FROM ");
+	mysqlsrc_quote(&b, ds->table);
+	buf_adds(&b, " WHERE ");
+	scan->select = buf_detach(&b);
+	scan->filter = ds->where != NULL ? xasprintf("(%s) AND ", ds->where) : xstrdup("");
+	mysqlsrc_quote(&b, ds->key_column);
+	scan->key = buf_detach(&b);
+	buf_printf(&b, "SELECT MIN(%s), MAX(%s), COUNT(*) FROM ", scan->key, scan->key);
+	mysqlsrc_quote(&b, ds->table);
+	if (ds->where != NULL)
+		buf_printf(&b, " WHERE (%s)", ds->where);
+	scan->count = buf_detach(&b);
+	scan->table = xstrdup(ds->table);
+	return scan;
+}
+
+void
+mysqlsrc_scan_free(struct mysqlsrc_scan *scan)
+{
+	if (scan == NULL)
+		return;
+	free(scan->select);
+	free(scan->filter);
+	free(scan->key);
+	free(scan->count);
+	free(scan->table);
+	free(scan);
+}
+
+static int
+mysqlsrc_is_integer(enum enum_field_types t)
+{
+	return t == MYSQL_TYPE_TINY || t == MYSQL_TYPE_SHORT || t == MYSQL_TYPE_LONG ||
+	       t == MYSQL_TYPE_INT24 || t == MYSQL_TYPE_LONGLONG;
+}
+
+/* Column types, from a query that returns no rows. */
+static int
+mysqlsrc_types(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, struct mysqlsrc_shape *sh,
+               char **cause)
+{
+	char *sql = xasprintf("%s%s1=0 LIMIT 0", scan->select, scan->filter);
+	MYSQL_FIELD *fields;
+	MYSQL_RES *res;
+	size_t i;
+
+	if (mysql_real_query(src->db, sql, strlen(sql)) != 0 ||
+	    (res = mysql_store_result(src->db)) == NULL) {
+		*cause = xasprintf("mysql: reading %s: %s", scan->table, mysql_error(src->db));
+		free(sql);
+		return -1;
+	}
+	free(sql);
+	fields = mysql_fetch_fields(res);
+	sh->numeric = xcalloc(scan->ncols, sizeof *sh->numeric);
+	for (i = 0; i < scan->ncols; i++)
+		sh->numeric[i] = IS_NUM(fields[i].type) ? 1 : 0;
+	sh->integer_key = mysqlsrc_is_integer(fields[scan->key_index].type) &&
+	                  !(fields[scan->key_index].flags & UNSIGNED_FLAG &&
+	                    fields[scan->key_index].type == MYSQL_TYPE_LONGLONG);
+	mysql_free_result(res);
+	return 0;
+}
+
+int
+mysqlsrc_shape(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, struct mysqlsrc_shape *sh,
+               char **cause)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	memset(sh, 0, sizeof *sh);
+	if (mysqlsrc_types(src, scan, sh, cause) != 0)
+		return -1;
+	/*
+	 * COUNT(*) walks the index once; on a 1M-row table that is a fraction
+	 * of a second, and it makes the progress bar honest.
+	 */
+	if (mysql_real_query(src->db, scan->count, strlen(scan->count)) != 0 ||
+	    (res = mysql_store_result(src->db)) == NULL) {
+		*cause = xasprintf("mysql: bounds of %s: %s", scan->table, mysql_error(src->db));
+		free(sh->numeric);
+		sh->numeric = NULL;
+		return -1;
+	}
+	row = mysql_fetch_row(res);
+	sh->empty = row == NULL || row[0] == NULL;
+	if (!sh->empty) {
+		sh->estimate = strtoll(row[2], NULL, 10);
+		if (sh->integer_key) {
+			sh->min = strtoll(row[0], NULL, 10);
+			sh->max = strtoll(row[1], NULL, 10);
+		}
+	}
+	mysql_free_result(res);
+	return 0;
+}
+
+static int
+mysqlsrc_run_batch(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, const char *sql,
+                   struct mysqlsrc_batch *b, char **cause)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	unsigned long *len;
+	size_t i, r = 0;
+
+	memset(b, 0, sizeof *b);
+	if (mysql_real_query(src->db, sql, strlen(sql)) != 0 ||
+	    (res = mysql_store_result(src->db)) == NULL) {
+		*cause = xasprintf("mysql: reading %s: %s", scan->table, mysql_error(src->db));
+		return -1;
+	}
+	b->result = res;
+	b->ncols = scan->ncols;
+	b->nrows = (size_t)mysql_num_rows(res);
+	b->values = xcalloc(b->nrows * b->ncols + 1, sizeof *b->values);
+	b->lengths = xcalloc(b->nrows * b->ncols + 1, sizeof *b->lengths);
+	while ((row = mysql_fetch_row(res)) != NULL && r < b->nrows) {
+		len = mysql_fetch_lengths(res);
+		for (i = 0; i < b->ncols; i++) {
+			b->values[r * b->ncols + i] = row[i];
+			b->lengths[r * b->ncols + i] = len[i];
+		}
+		b->last_key = row[scan->key_index];
+		b->last_key_len = len[scan->key_index];
+		r++;
+	}
+	return 0;
+}
+
+int
+mysqlsrc_fetch_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, long long from,
+                   long long hi, size_t limit, struct mysqlsrc_batch *batch, char **cause)
+{
+	char *sql = xasprintf("%s%s%s >= %lld AND %s <= %lld ORDER BY %s LIMIT %zu", scan->select,
+	                      scan->filter, scan->key, from, scan->key, hi, scan->key, limit);
+	int rv = mysqlsrc_run_batch(src, scan, sql, batch, cause);
+
+	free(sql);
+	return rv;
+}
+
+int
+mysqlsrc_fetch_after(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, const char *after,
+                     size_t afterlen, size_t limit, struct mysqlsrc_batch *batch, char **cause)
+{
+	struct buf sql = BUF_INIT;
+	char *esc;
+	int rv;
+
+	buf_printf(&sql, "%s%s", scan->select, scan->filter);
+	if (after != NULL) {
+		esc = xmalloc(2 * afterlen + 1);
+		mysql_real_escape_string(src->db, esc, after, (unsigned long)afterlen);
+		buf_printf(&sql, "%s > '%s' ", scan->key, esc);
+		free(esc);
+	} else
+		buf_adds(&sql, "1=1 ");
+	buf_printf(&sql, "ORDER BY %s LIMIT %zu", scan->key, limit);
+	rv = mysqlsrc_run_batch(src, scan, sql.data, batch, cause);
+	buf_free(&sql);
+	return rv;
+}
+
+void
+mysqlsrc_batch_free(struct mysqlsrc_batch *b)
+{
+	if (b->result != NULL)
+		mysql_free_result(b->result);
+	free(b->values);
+	free(b->lengths);
+	memset(b, 0, sizeof *b);
 }

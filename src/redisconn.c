@@ -213,6 +213,21 @@ redisconn_close(struct redisconn *rc)
 	free(rc);
 }
 
+/* Appends "<prefix><n>\r\n" without printf: this runs twice per argument. */
+static void
+redisconn_add_header(struct buf *b, char prefix, size_t n)
+{
+	char tmp[32], *p = tmp + sizeof tmp;
+
+	*--p = '\n';
+	*--p = '\r';
+	do
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	*--p = prefix;
+	buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 void
 redisconn_append(struct redisconn *rc, int argc, const char *const *argv, const size_t *argvlen)
 {
@@ -220,10 +235,11 @@ redisconn_append(struct redisconn *rc, int argc, const char *const *argv, const 
 	int i;
 
 	/* RESP written directly: cheaper than hiredis's formatter and its allocations. */
-	buf_printf(&rc->out, "*%d\r\n", argc);
+	redisconn_add_header(&rc->out, '*', (size_t)argc);
 	for (i = 0; i < argc; i++) {
 		len = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
-		buf_printf(&rc->out, "$%zu\r\n", len);
+		buf_reserve(&rc->out, len + 24);
+		redisconn_add_header(&rc->out, '$', len);
 		buf_add(&rc->out, argv[i], len);
 		buf_add(&rc->out, "\r\n", 2);
 	}
@@ -321,22 +337,24 @@ redisconn_convert(const redisReply *r)
 	return out;
 }
 
-int
-redisconn_read(struct redisconn *rc, struct redis_reply **reply, char **cause)
+/* Feeds the reader until it holds a reply, which the caller frees. */
+static int
+redisconn_next(struct redisconn *rc, redisReply **reply, char **cause)
 {
-	char chunk[16384];
+	char chunk[65536];
 	void *r = NULL;
 	ssize_t n;
 
-	*reply = NULL;
 	for (;;) {
 		if (redisReaderGetReply(rc->reader, &r) != REDIS_OK) {
 			*cause = xasprintf("redis %s: protocol error: %s", rc->target,
 			                   rc->reader->errstr);
 			return -1;
 		}
-		if (r != NULL)
-			break;
+		if (r != NULL) {
+			*reply = r;
+			return 0;
+		}
 		n = redisconn_io(rc, 0, chunk, sizeof chunk);
 		if (n <= 0) {
 			*cause = xasprintf("redis %s: read: %s", rc->target,
@@ -349,6 +367,34 @@ redisconn_read(struct redisconn *rc, struct redis_reply **reply, char **cause)
 			return -1;
 		}
 	}
+}
+
+int
+redisconn_drain(struct redisconn *rc, size_t n, size_t *errors, char **first_error, char **cause)
+{
+	redisReply *r;
+
+	while (n-- > 0) {
+		if (redisconn_next(rc, &r, cause) != 0)
+			return -1;
+		if (r->type == REDIS_REPLY_ERROR) {
+			(*errors)++;
+			if (*first_error == NULL)
+				*first_error = xstrndup(r->str, r->len);
+		}
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+int
+redisconn_read(struct redisconn *rc, struct redis_reply **reply, char **cause)
+{
+	redisReply *r;
+
+	*reply = NULL;
+	if (redisconn_next(rc, &r, cause) != 0)
+		return -1;
 	*reply = redisconn_convert(r);
 	freeReplyObject(r);
 	return 0;

@@ -1,0 +1,1159 @@
+/*
+ * warm: plan -> workers -> verify -> report, for each dataset in turn.
+ *
+ * A worker pipelines one batch at a time: it sends batch N, reads batch N+1
+ * from MySQL and encodes it while Redis executes N, then reads N's replies,
+ * checkpoints N and sends N+1. So at most one batch per worker is sent but
+ * not acknowledged: after a crash, --resume re-reads at most that batch.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bucket.h"
+#include "checkpoint.h"
+#include "encode.h"
+#include "json.h"
+#include "log.h"
+#include "mysqlsrc.h"
+#include "redisconn.h"
+#include "warm.h"
+#include "xmalloc.h"
+
+#define WARM_RANGES_PER_WORKER 4
+#define WARM_MAX_ATTEMPTS      8    /* reconnects in a row before a worker gives up */
+#define WARM_BACKOFF_MAX_MS    4000 /* with doubling from 100 ms: about 15 s in all */
+#define WARM_KEEP_ERRORS       5
+#define WARM_KEEP_SAMPLES      3
+#define WARM_KEEP_MISMATCHES   10
+
+struct warm_sample {
+	char *key;
+	char *value; /* the encoded value (JSON for json datasets, fields for hash) */
+};
+
+/* One dataset's run: shared by its workers, guarded by lock where it changes. */
+struct warm_job {
+	const struct conf *conf;
+	const struct conf_dataset *ds;
+	const struct warm_opts *opts;
+	const char *run_id;
+	struct encoder *enc;
+	struct mysqlsrc_scan *scan;
+	struct mysqlsrc_shape shape;
+	struct bucket bucket;
+	char *ckpt_path;
+	size_t batch_rows;
+
+	pthread_mutex_t lock;
+	pthread_cond_t finished;
+	struct checkpoint ck;
+	size_t next_range;
+	int workers_left;
+	char *failure; /* first fatal cause; set once */
+	char *errmsgs[WARM_KEEP_ERRORS];
+	size_t nerrmsgs;
+	struct warm_sample samples[WARM_KEEP_SAMPLES];
+	size_t nsamples;
+
+	atomic_llong rows_read, keys_written, errors, reconnects;
+	atomic_int stop;
+	double started;     /* monotonic */
+	double finished_at; /* wall clock */
+	double elapsed;     /* seconds the workers ran */
+
+	/* Results of the read-back check. */
+	long long sampled, mismatches;
+	char *mismatch_keys[WARM_KEEP_MISMATCHES];
+	size_t nmismatch_keys;
+};
+
+struct warm_worker {
+	struct warm_job *job;
+	pthread_t thread;
+	int index;
+	uint64_t rng;
+	struct mysqlsrc *src;
+	struct redisconn *rc;
+	struct encode_out out;
+};
+
+/* Where a worker is inside its range: the next key to read. */
+struct warm_cursor {
+	struct checkpoint_range *range; /* integer keys */
+	long long next;
+	char *after; /* other keys: last key read, NULL at the start */
+	size_t afterlen;
+};
+
+char *
+warm_generation_key(const char *dataset)
+{
+	return xasprintf("cachewarden:generation:%s", dataset);
+}
+
+static void
+warm_rfc3339(double t, char out[32])
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static double
+warm_wallclock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+warm_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Keeps the first few messages of a dataset's errors for the report. */
+static void
+warm_note_error(struct warm_job *job, const char *msg)
+{
+	atomic_fetch_add(&job->errors, 1);
+	pthread_mutex_lock(&job->lock);
+	if (job->nerrmsgs < WARM_KEEP_ERRORS)
+		job->errmsgs[job->nerrmsgs++] = xstrdup(msg);
+	pthread_mutex_unlock(&job->lock);
+}
+
+static void
+warm_fail(struct warm_job *job, char *cause)
+{
+	pthread_mutex_lock(&job->lock);
+	if (job->failure == NULL) {
+		job->failure = cause;
+		cause = NULL;
+	}
+	pthread_mutex_unlock(&job->lock);
+	atomic_store(&job->stop, 1);
+	free(cause);
+}
+
+/* Reconnects whichever side is missing, with capped exponential backoff. */
+static int
+warm_connect(struct warm_worker *w, char **cause)
+{
+	const struct conf *conf = w->job->conf;
+	long delay = 100;
+	int attempt;
+
+	for (attempt = 1;; attempt++) {
+		if (w->src == NULL)
+			w->src = mysqlsrc_connect(conf, cause);
+		if (w->src != NULL && w->rc == NULL && !w->job->opts->dry_run)
+			w->rc = redisconn_open(conf, cause);
+		if (w->src != NULL && (w->rc != NULL || w->job->opts->dry_run))
+			return 0;
+		if (attempt >= WARM_MAX_ATTEMPTS || atomic_load(&w->job->stop))
+			return -1;
+		log_warn("warm %s: worker %d: %s; retrying in %ld ms", w->job->ds->name, w->index,
+		         *cause, delay);
+		free(*cause);
+		*cause = NULL;
+		atomic_fetch_add(&w->job->reconnects, 1);
+		warm_sleep_ms(delay);
+		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
+	}
+}
+
+static int
+warm_fetch(struct warm_worker *w, const struct warm_cursor *cur, struct mysqlsrc_batch *b,
+           char **cause)
+{
+	struct warm_job *job = w->job;
+
+	if (cur->range != NULL)
+		return mysqlsrc_fetch_int(w->src, job->scan, cur->next, cur->range->hi,
+		                          job->batch_rows, b, cause);
+	return mysqlsrc_fetch_after(w->src, job->scan, cur->after, cur->afterlen, job->batch_rows,
+	                            b, cause);
+}
+
+static void
+warm_keep_sample(struct warm_job *job, const struct encode_out *out)
+{
+	struct buf v = BUF_INIT;
+	int i;
+
+	if (out->value != NULL)
+		buf_add(&v, out->value, out->valuelen);
+	else
+		for (i = 2; i + 1 < out->argc[0]; i += 2)
+			buf_printf(&v, "%s%.*s=%.*s", i > 2 ? " " : "", (int)out->argvlen[0][i],
+			           out->argv[0][i], (int)out->argvlen[0][i + 1],
+			           out->argv[0][i + 1]);
+	pthread_mutex_lock(&job->lock);
+	if (job->nsamples < WARM_KEEP_SAMPLES) {
+		job->samples[job->nsamples].key = xstrndup(out->key, out->keylen);
+		job->samples[job->nsamples++].value = buf_detach(&v);
+	}
+	pthread_mutex_unlock(&job->lock);
+	buf_free(&v);
+}
+
+/* Encodes a batch into the Redis output buffer; returns the commands queued. */
+static size_t
+warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t *keys)
+{
+	struct warm_job *job = w->job;
+	struct encode_row row;
+	size_t r, ncmds = 0;
+	char *cause = NULL, *msg;
+	int c;
+
+	*keys = 0;
+	for (r = 0; r < b->nrows; r++) {
+		row.values = b->values + r * b->ncols;
+		row.lengths = b->lengths + r * b->ncols;
+		if (encode_row(job->enc, &row, encode_rand(&w->rng), &w->out, &cause) != 0) {
+			msg = xasprintf("row %zu of a batch: %s", r, cause);
+			warm_note_error(job, msg);
+			free(msg);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		(*keys)++;
+		if (job->opts->dry_run) {
+			if (job->nsamples < WARM_KEEP_SAMPLES)
+				warm_keep_sample(job, &w->out);
+			continue;
+		}
+		for (c = 0; c < w->out.ncmds; c++)
+			redisconn_append(w->rc, w->out.argc[c], w->out.argv[c], w->out.argvlen[c]);
+		ncmds += (size_t)w->out.ncmds;
+	}
+	return ncmds;
+}
+
+/* Moves the cursor past the batch just read. */
+static void
+warm_advance(struct warm_cursor *cur, const struct mysqlsrc_batch *b)
+{
+	if (cur->range != NULL) {
+		cur->next = strtoll(b->last_key, NULL, 10) + 1;
+		return;
+	}
+	free(cur->after);
+	cur->after = xmalloc(b->last_key_len + 1);
+	memcpy(cur->after, b->last_key, b->last_key_len);
+	cur->after[b->last_key_len] = '\0';
+	cur->afterlen = b->last_key_len;
+}
+
+/* Records that every key before cur is in Redis, durably. */
+static int
+warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done, char **cause)
+{
+	int rv;
+
+	pthread_mutex_lock(&job->lock);
+	if (cur->range != NULL) {
+		cur->range->next = cur->next;
+		cur->range->done = done;
+	} else {
+		free(job->ck.after);
+		job->ck.after = NULL;
+		if (cur->after != NULL) {
+			job->ck.after = xmalloc(cur->afterlen + 1);
+			memcpy(job->ck.after, cur->after, cur->afterlen + 1);
+		}
+		job->ck.afterlen = cur->afterlen;
+		job->ck.after_done = done;
+	}
+	rv = job->opts->dry_run ? 0 : checkpoint_save(job->ckpt_path, &job->ck, cause);
+	pthread_mutex_unlock(&job->lock);
+	return rv;
+}
+
+/* What is sent but not yet acknowledged. */
+struct warm_inflight {
+	int active;
+	size_t ncmds, keys;
+	struct warm_cursor end;
+};
+
+static void
+warm_cursor_copy(struct warm_cursor *dst, const struct warm_cursor *src)
+{
+	free(dst->after);
+	*dst = *src;
+	if (src->after != NULL) {
+		dst->after = xmalloc(src->afterlen + 1);
+		memcpy(dst->after, src->after, src->afterlen + 1);
+	}
+}
+
+/* Reads the replies of the batch in flight, then acknowledges it. */
+static int
+warm_settle(struct warm_worker *w, struct warm_inflight *f, int last, char **cause)
+{
+	struct warm_job *job = w->job;
+	char *first = NULL, *msg;
+	size_t errors = 0;
+
+	if (!f->active)
+		return 0;
+	if (!job->opts->dry_run && redisconn_drain(w->rc, f->ncmds, &errors, &first, cause) != 0)
+		return -1;
+	if (errors > 0) {
+		msg = xasprintf("redis refused %zu command%s: %s", errors, errors == 1 ? "" : "s",
+		                first);
+		warm_note_error(job, msg);
+		atomic_fetch_add(&job->errors, (long long)errors - 1);
+		free(msg);
+		free(first);
+	}
+	if (!job->opts->dry_run)
+		atomic_fetch_add(&job->keys_written, (long long)f->keys);
+	f->active = 0;
+	return warm_ack(job, &f->end, last, cause);
+}
+
+/* The last acknowledged position, from the checkpoint. */
+static void
+warm_cursor_from_checkpoint(struct warm_job *job, struct checkpoint_range *range,
+                            struct warm_cursor *cur)
+{
+	pthread_mutex_lock(&job->lock);
+	cur->range = range;
+	cur->next = range != NULL ? range->next : 0;
+	cur->after = NULL;
+	cur->afterlen = job->ck.afterlen;
+	if (range == NULL && job->ck.after != NULL) {
+		cur->after = xmalloc(job->ck.afterlen + 1);
+		memcpy(cur->after, job->ck.after, job->ck.afterlen + 1);
+	}
+	pthread_mutex_unlock(&job->lock);
+}
+
+/*
+ * One pass over a range (or the single cursor of a non-integer key) from its
+ * last acknowledged position. Returns 0 when the rows are all acknowledged
+ * (or the job stops), 1 when a connection broke: the broken side is closed
+ * and the caller reconnects and calls again.
+ */
+static int
+warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
+{
+	struct warm_job *job = w->job;
+	struct warm_inflight f = { 0, 0, 0, { NULL, 0, NULL, 0 } };
+	struct warm_cursor pos;
+	struct mysqlsrc_batch b;
+	size_t ncmds, keys, rows;
+	int rv = 0;
+
+	warm_cursor_from_checkpoint(job, range, &pos);
+	while (!atomic_load(&job->stop)) {
+		bucket_take(&job->bucket, (double)job->batch_rows);
+		if (warm_fetch(w, &pos, &b, cause) != 0) {
+			mysqlsrc_close(w->src);
+			w->src = NULL;
+			/* Settle what Redis holds, or its replies would meet the next pass. */
+			if (f.active) {
+				char *why = NULL;
+				if (warm_settle(w, &f, 0, &why) != 0) {
+					redisconn_close(w->rc);
+					w->rc = NULL;
+					free(why);
+				}
+			}
+			rv = 1;
+			break;
+		}
+		rows = b.nrows;
+		atomic_fetch_add(&job->rows_read, (long long)rows);
+		ncmds = warm_encode_batch(w, &b, &keys);
+		if (rows > 0)
+			warm_advance(&pos, &b);
+		mysqlsrc_batch_free(&b);
+		/* Redis worked on the batch in flight while we read and encoded this one. */
+		if (warm_settle(w, &f, rows == 0, cause) != 0 ||
+		    (ncmds > 0 && redisconn_flush(w->rc, cause) != 0)) {
+			redisconn_close(w->rc);
+			w->rc = NULL;
+			rv = 1;
+			break;
+		}
+		if (rows == 0)
+			break;
+		f.active = 1;
+		f.ncmds = ncmds;
+		f.keys = keys;
+		warm_cursor_copy(&f.end, &pos);
+		if (rows < job->batch_rows) {
+			/* A short page is the last one: no need to ask again. */
+			if (warm_settle(w, &f, 1, cause) != 0) {
+				redisconn_close(w->rc);
+				w->rc = NULL;
+				rv = 1;
+			}
+			break;
+		}
+	}
+	free(pos.after);
+	free(f.end.after);
+	return rv;
+}
+
+/* Hands out the ranges not done yet, one at a time. */
+static struct checkpoint_range *
+warm_take_range(struct warm_job *job)
+{
+	struct checkpoint_range *r = NULL;
+
+	pthread_mutex_lock(&job->lock);
+	while (job->next_range < job->ck.nranges && r == NULL) {
+		if (!job->ck.ranges[job->next_range].done)
+			r = &job->ck.ranges[job->next_range];
+		job->next_range++;
+	}
+	pthread_mutex_unlock(&job->lock);
+	return r;
+}
+
+/* Runs passes over one range until it is done, reconnecting in between. */
+static int
+warm_range(struct warm_worker *w, struct checkpoint_range *range, char **cause)
+{
+	long long progress = -1, now;
+	int failures = 0;
+	long delay = 100;
+
+	for (;;) {
+		if (warm_connect(w, cause) != 0)
+			return -1;
+		if (warm_pass(w, range, cause) == 0)
+			return 0;
+		/* Give up on a connection that breaks again and again with no progress. */
+		now = atomic_load(&w->job->keys_written);
+		if (now != progress)
+			failures = 0, delay = 100;
+		progress = now;
+		if (++failures >= WARM_MAX_ATTEMPTS)
+			return -1;
+		log_warn("warm %s: worker %d: %s; reconnecting in %ld ms", w->job->ds->name,
+		         w->index, *cause, delay);
+		free(*cause);
+		*cause = NULL;
+		atomic_fetch_add(&w->job->reconnects, 1);
+		warm_sleep_ms(delay);
+		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
+	}
+}
+
+static void *
+warm_worker_main(void *arg)
+{
+	struct warm_worker *w = arg;
+	struct warm_job *job = w->job;
+	struct checkpoint_range *range;
+	char *cause = NULL;
+
+	if (job->ck.integer_key) {
+		while (!atomic_load(&job->stop) && (range = warm_take_range(job)) != NULL)
+			if (warm_range(w, range, &cause) != 0)
+				break;
+	} else if (w->index == 0 && !job->ck.after_done)
+		(void)warm_range(w, NULL, &cause);
+	if (cause != NULL)
+		warm_fail(job, xasprintf("worker %d: %s", w->index, cause));
+	free(cause);
+	mysqlsrc_close(w->src);
+	redisconn_close(w->rc);
+	w->src = NULL;
+	w->rc = NULL;
+	pthread_mutex_lock(&job->lock);
+	job->workers_left--;
+	pthread_cond_signal(&job->finished);
+	pthread_mutex_unlock(&job->lock);
+	return NULL;
+}
+
+/* Splits [min, max] into more ranges than workers, so a slow range does not idle the rest. */
+static void
+warm_plan(struct warm_job *job, long long workers)
+{
+	unsigned long long span, step, n = (unsigned long long)workers * WARM_RANGES_PER_WORKER;
+	long long lo, min = job->shape.min, max = job->shape.max;
+	struct checkpoint *ck = &job->ck;
+
+	ck->integer_key = job->shape.integer_key;
+	if (!ck->integer_key || job->shape.empty)
+		return;
+	span = (unsigned long long)max - (unsigned long long)min; /* one less than the count */
+	if (n > span + 1)
+		n = span + 1;
+	step = span / n + 1;
+	for (lo = min;;) {
+		ck->ranges = xreallocarray(ck->ranges, ck->nranges + 1, sizeof *ck->ranges);
+		ck->ranges[ck->nranges].lo = lo;
+		ck->ranges[ck->nranges].next = lo;
+		ck->ranges[ck->nranges].done = 0;
+		if ((unsigned long long)max - (unsigned long long)lo < step) {
+			ck->ranges[ck->nranges++].hi = max;
+			break;
+		}
+		ck->ranges[ck->nranges++].hi = (long long)((unsigned long long)lo + step - 1);
+		lo = (long long)((unsigned long long)lo + step);
+	}
+}
+
+/* Loads the checkpoint of an interrupted run; 1 when there is none to resume. */
+static int
+warm_resume(struct warm_job *job, char **cause)
+{
+	struct checkpoint *ck = &job->ck;
+	int rv;
+
+	if ((rv = checkpoint_load(job->ckpt_path, ck, cause)) != 0)
+		return rv;
+	if (strcmp(ck->dataset, job->ds->name) != 0 || ck->integer_key != job->shape.integer_key) {
+		*cause = xasprintf("checkpoint %s does not match dataset %s; remove it",
+		                   job->ckpt_path, job->ds->name);
+		checkpoint_free(ck);
+		return -1;
+	}
+	/* Rows added past the old end since the interruption belong to the last range. */
+	if (ck->integer_key && !job->shape.empty &&
+	    job->shape.max > ck->ranges[ck->nranges - 1].hi) {
+		ck->ranges[ck->nranges - 1].hi = job->shape.max;
+		ck->ranges[ck->nranges - 1].done = 0;
+	}
+	log_info("warm %s: resuming run %s", job->ds->name, ck->run_id);
+	return 0;
+}
+
+static void
+warm_progress(struct warm_job *job, int tty, int final)
+{
+	long long done = atomic_load(&job->rows_read), total = job->shape.estimate;
+	double elapsed = bucket_now() - job->started, rate = elapsed > 0 ? done / elapsed : 0;
+	double eta = rate > 0 && total > done ? (double)(total - done) / rate : 0;
+	int width = 30,
+	    filled = total > 0 ? (int)(width * (done > total ? total : done) / total) : 0;
+
+	if (!tty) {
+		log_info("warm %s: %lld of ~%lld rows, %.0f rows/s, eta %.0f s", job->ds->name,
+		         done, total, rate, eta);
+		return;
+	}
+	fprintf(stderr, "\r%-12.12s [%.*s%*s] %lld/%lld rows %8.0f rows/s eta %4.0fs%s",
+	        job->ds->name, filled, "##############################", width - filled, "", done,
+	        total, rate, eta, final ? "\n" : "");
+	fflush(stderr);
+}
+
+/* Starts the workers and waits for them, reporting progress meanwhile. */
+static void
+warm_workers(struct warm_job *job, long long nworkers)
+{
+	struct warm_worker *w = xcalloc((size_t)nworkers, sizeof *w);
+	double next = bucket_now() + (job->opts->progress ? 0.2 : 5.0), now;
+	struct timespec until;
+	long long i;
+
+	job->workers_left = (int)nworkers;
+	for (i = 0; i < nworkers; i++) {
+		w[i].job = job;
+		w[i].index = (int)i;
+		if (getrandom(&w[i].rng, sizeof w[i].rng, 0) != sizeof w[i].rng)
+			w[i].rng = (uint64_t)time(NULL) ^ (uint64_t)(i + 1) << 32;
+		encode_out_init(&w[i].out);
+		if (pthread_create(&w[i].thread, NULL, warm_worker_main, &w[i]) != 0)
+			fatal("pthread_create: %s", strerror(errno));
+	}
+	pthread_mutex_lock(&job->lock);
+	while (job->workers_left > 0) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000000L;
+		if (until.tv_nsec >= 1000000000L)
+			until.tv_sec++, until.tv_nsec -= 1000000000L;
+		pthread_cond_timedwait(&job->finished, &job->lock, &until);
+		if ((now = bucket_now()) >= next && job->workers_left > 0) {
+			pthread_mutex_unlock(&job->lock);
+			warm_progress(job, job->opts->progress, 0);
+			pthread_mutex_lock(&job->lock);
+			next = now + (job->opts->progress ? 0.2 : 5.0);
+		}
+	}
+	pthread_mutex_unlock(&job->lock);
+	for (i = 0; i < nworkers; i++) {
+		pthread_join(w[i].thread, NULL);
+		encode_out_free(&w[i].out);
+	}
+	free(w);
+	if (job->opts->progress)
+		warm_progress(job, 1, 1);
+}
+
+/* Reads the sample rows: evenly spread over the key span, or the first ones. */
+static size_t
+warm_sample_rows(struct warm_job *job, struct mysqlsrc *src, struct mysqlsrc_batch *rows, size_t n,
+                 char **cause)
+{
+	unsigned long long span =
+	        (unsigned long long)job->shape.max - (unsigned long long)job->shape.min;
+	const char *prev = NULL;
+	size_t i, got = 0;
+	long long at;
+
+	if (!job->shape.integer_key) {
+		if (mysqlsrc_fetch_after(src, job->scan, NULL, 0, n, &rows[0], cause) != 0)
+			return (size_t)-1;
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		at = (long long)((unsigned long long)job->shape.min +
+		                 (unsigned long long)((long double)span * (long double)i /
+		                                      (long double)n));
+		if (mysqlsrc_fetch_int(src, job->scan, at, job->shape.max, 1, &rows[got], cause) !=
+		    0)
+			return (size_t)-1;
+		/* Sparse keys land on the same row more than once: keep it once. */
+		if (rows[got].nrows == 0 ||
+		    (prev != NULL && strcmp(prev, rows[got].last_key) == 0)) {
+			mysqlsrc_batch_free(&rows[got]);
+			continue;
+		}
+		prev = rows[got++].last_key;
+	}
+	return got;
+}
+
+static void
+warm_mismatch(struct warm_job *job, const char *key, size_t keylen, const char *why)
+{
+	job->mismatches++;
+	if (job->nmismatch_keys < WARM_KEEP_MISMATCHES)
+		job->mismatch_keys[job->nmismatch_keys++] =
+		        xasprintf("%.*s: %s", (int)keylen, key, why);
+}
+
+/* Whether an HGETALL reply holds exactly the fields of the HSET in out. */
+static int
+warm_hash_equal(const struct encode_out *out, const struct redis_reply *r)
+{
+	size_t i, j, nfields = (size_t)(out->argc[0] - 2) / 2;
+
+	if (r->type != REDIS_REPLY_T_ARRAY || r->elements != 2 * nfields)
+		return 0;
+	for (i = 0; i < nfields; i++) {
+		const char *f = out->argv[0][2 + 2 * i], *v = out->argv[0][3 + 2 * i];
+		size_t flen = out->argvlen[0][2 + 2 * i], vlen = out->argvlen[0][3 + 2 * i];
+
+		for (j = 0; j < r->elements; j += 2)
+			if (r->element[j]->len == flen && memcmp(r->element[j]->str, f, flen) == 0)
+				break;
+		if (j == r->elements || r->element[j + 1]->len != vlen ||
+		    memcmp(r->element[j + 1]->str, v, vlen) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Compares one sampled row with what Redis holds for it. */
+static void
+warm_compare(struct warm_job *job, const struct encode_out *out, const struct redis_reply *value,
+             const struct redis_reply *ttl)
+{
+	long long want = job->ds->ttl, low;
+	char *why;
+
+	job->sampled++;
+	if (value->type == REDIS_REPLY_T_NIL ||
+	    (value->type == REDIS_REPLY_T_ARRAY && value->elements == 0)) {
+		warm_mismatch(job, out->key, out->keylen, "missing");
+		return;
+	}
+	if (job->ds->type == CONF_VALUE_HASH
+	            ? !warm_hash_equal(out, value)
+	            : value->type != REDIS_REPLY_T_STRING || value->len != out->valuelen ||
+	                      memcmp(value->str, out->value, out->valuelen) != 0) {
+		warm_mismatch(job, out->key, out->keylen, "value differs from the MySQL row");
+		return;
+	}
+	if (ttl == NULL)
+		return;
+	/* The TTL counts down from the moment the key was written, at most a run ago. */
+	low = want - want * job->conf->warm.ttl_jitter / 100 -
+	      (long long)(bucket_now() - job->started) - 1;
+	if (ttl->type != REDIS_REPLY_T_INTEGER || ttl->integer < low || ttl->integer > want) {
+		why = xasprintf("ttl %lld outside %lld..%lld", ttl->integer, low, want);
+		warm_mismatch(job, out->key, out->keylen, why);
+		free(why);
+	}
+}
+
+/* Re-encodes a sampled row as the workers did; 0 for a row they skipped. */
+static int
+warm_encode_sample(struct warm_job *job, const struct mysqlsrc_batch *b, size_t r,
+                   struct encode_out *out)
+{
+	struct encode_row row = { b->values + r * b->ncols, b->lengths + r * b->ncols };
+	char *cause = NULL;
+
+	if (encode_row(job->enc, &row, 0, out, &cause) != 0) {
+		free(cause); /* counted as a row error during the warm */
+		return 0;
+	}
+	return 1;
+}
+
+/* Queues the read-back commands of one row. */
+static void
+warm_queue_read(struct warm_job *job, struct redisconn *rc, const struct mysqlsrc_batch *b,
+                size_t r, struct encode_out *out)
+{
+	const char *argv[2];
+
+	if (!warm_encode_sample(job, b, r, out))
+		return;
+	argv[0] = job->ds->type == CONF_VALUE_HASH ? "HGETALL" : "GET";
+	argv[1] = out->key;
+	redisconn_append(rc, 2, argv, (size_t[]){ strlen(argv[0]), out->keylen });
+	if (job->ds->ttl > 0) {
+		argv[0] = "TTL";
+		redisconn_append(rc, 2, argv, (size_t[]){ 3, out->keylen });
+	}
+}
+
+static int
+warm_verify(struct warm_job *job, char **cause)
+{
+	size_t n = (size_t)job->conf->warm.verify_sample, nb, i, r;
+	struct mysqlsrc_batch *rows = xcalloc(n + 1, sizeof *rows);
+	struct redis_reply *value = NULL, *ttl = NULL;
+	struct mysqlsrc *src = NULL;
+	struct redisconn *rc = NULL;
+	struct encode_out out;
+	int rv = -1;
+
+	encode_out_init(&out);
+	if ((src = mysqlsrc_connect(job->conf, cause)) == NULL ||
+	    (rc = redisconn_open(job->conf, cause)) == NULL ||
+	    (nb = warm_sample_rows(job, src, rows, n, cause)) == (size_t)-1)
+		goto out;
+	for (i = 0; i < nb; i++)
+		for (r = 0; r < rows[i].nrows; r++)
+			warm_queue_read(job, rc, &rows[i], r, &out);
+	if (redisconn_flush(rc, cause) != 0)
+		goto out;
+	for (i = 0; i < nb; i++) {
+		for (r = 0; r < rows[i].nrows; r++) {
+			if (!warm_encode_sample(job, &rows[i], r, &out))
+				continue;
+			if (redisconn_read(rc, &value, cause) != 0 ||
+			    (job->ds->ttl > 0 && redisconn_read(rc, &ttl, cause) != 0))
+				goto out;
+			warm_compare(job, &out, value, ttl);
+			redis_reply_free(value);
+			redis_reply_free(ttl);
+			value = ttl = NULL;
+		}
+	}
+	rv = 0;
+out:
+	redis_reply_free(value);
+	redis_reply_free(ttl);
+	for (i = 0; i < n + 1; i++)
+		mysqlsrc_batch_free(&rows[i]);
+	free(rows);
+	encode_out_free(&out);
+	redisconn_close(rc);
+	mysqlsrc_close(src);
+	return rv;
+}
+
+/* cachewarden:generation:<dataset>, read by restore detection. */
+static int
+warm_mark_generation(struct warm_job *job, char **cause)
+{
+	struct buf v = BUF_INIT;
+	struct redis_reply *r;
+	struct redisconn *rc;
+	const char *argv[3];
+	char *key, when[32];
+	struct json j;
+	int rv = -1;
+
+	if ((rc = redisconn_open(job->conf, cause)) == NULL)
+		return -1;
+	warm_rfc3339(job->finished_at, when);
+	json_init(&j, &v);
+	json_object_begin(&j, NULL);
+	json_string(&j, "finished_at", when);
+	json_int(&j, "rows", atomic_load(&job->keys_written));
+	json_string(&j, "host", job->conf->agent.name);
+	json_string(&j, "run_id", job->run_id);
+	json_object_end(&j);
+	key = warm_generation_key(job->ds->name);
+	argv[0] = "SET";
+	argv[1] = key;
+	argv[2] = v.data;
+	if ((r = redisconn_command(rc, cause, 3, argv)) != NULL) {
+		if (r->type == REDIS_REPLY_T_ERROR)
+			*cause = xasprintf("redis: SET %s: %s", key, r->str);
+		else
+			rv = 0;
+		redis_reply_free(r);
+	}
+	free(key);
+	buf_free(&v);
+	redisconn_close(rc);
+	return rv;
+}
+
+static const char *
+warm_job_status(const struct warm_job *job)
+{
+	if (job->failure != NULL)
+		return "failed";
+	if (atomic_load(&job->errors) > 0 || job->mismatches > 0)
+		return "partial";
+	return "ok";
+}
+
+static void
+warm_report_dataset(struct json *j, struct warm_job *job)
+{
+	double secs = job->elapsed;
+	long long rows = atomic_load(&job->rows_read);
+	size_t i;
+
+	json_object_begin(j, NULL);
+	json_string(j, "name", job->ds->name);
+	json_string(j, "status", warm_job_status(job));
+	json_int(j, "rows_read", rows);
+	json_int(j, "keys_written", atomic_load(&job->keys_written));
+	json_int(j, "errors", atomic_load(&job->errors));
+	json_double(j, "rows_per_sec", secs > 0 ? (double)(long long)(rows / secs) : 0);
+	json_double(j, "seconds", (double)(long long)(secs * 1000) / 1000);
+	json_int(j, "reconnects", atomic_load(&job->reconnects));
+	if (job->failure != NULL)
+		json_string(j, "failure", job->failure);
+	if (job->nerrmsgs > 0) {
+		json_array_begin(j, "first_errors");
+		for (i = 0; i < job->nerrmsgs; i++)
+			json_string(j, NULL, job->errmsgs[i]);
+		json_array_end(j);
+	}
+	json_object_begin(j, "verify");
+	json_int(j, "sampled", job->sampled);
+	json_int(j, "mismatches", job->mismatches);
+	json_array_begin(j, "mismatched");
+	for (i = 0; i < job->nmismatch_keys; i++)
+		json_string(j, NULL, job->mismatch_keys[i]);
+	json_array_end(j);
+	json_object_end(j);
+	if (job->opts->dry_run) {
+		json_array_begin(j, "samples");
+		for (i = 0; i < job->nsamples; i++) {
+			json_object_begin(j, NULL);
+			json_string(j, "key", job->samples[i].key);
+			json_string(j, "value", job->samples[i].value);
+			json_object_end(j);
+		}
+		json_array_end(j);
+	}
+	json_object_end(j);
+}
+
+static int
+warm_mkdir(const char *dir, char **cause)
+{
+	char *copy = xstrdup(dir), *p;
+
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
+			break;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		*cause = xasprintf("cannot create state_dir %s: %s", dir, strerror(errno));
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	return 0;
+}
+
+/* Reads the table's shape and prepares the encoder and the ranges. */
+static int
+warm_prepare(struct warm_job *job, long long workers, char **cause)
+{
+	const struct conf_dataset *ds = job->ds;
+	struct mysqlsrc *src;
+	int rv;
+
+	job->scan = mysqlsrc_scan_new(ds);
+	if ((src = mysqlsrc_connect(job->conf, cause)) == NULL)
+		return -1;
+	rv = mysqlsrc_shape(src, job->scan, &job->shape, cause);
+	mysqlsrc_close(src);
+	if (rv != 0 || (job->enc = encode_new(ds, job->shape.numeric, job->conf->warm.ttl_jitter,
+	                                      cause)) == NULL)
+		return -1;
+	if (!job->shape.integer_key)
+		log_warn("warm %s: key column %s is not an integer: reading it as one sequential "
+		         "range",
+		         ds->name, ds->key_column);
+	job->ckpt_path = checkpoint_path(job->conf->agent.state_dir, ds->name);
+	if (!job->opts->dry_run && warm_mkdir(job->conf->agent.state_dir, cause) != 0)
+		return -1;
+	rv = job->opts->resume ? warm_resume(job, cause) : 1;
+	if (rv < 0)
+		return -1;
+	if (rv == 1) {
+		if (job->opts->resume)
+			log_info("warm %s: no interrupted run to resume; starting afresh",
+			         ds->name);
+		warm_plan(job, workers);
+		job->ck.dataset = xstrdup(ds->name);
+		job->ck.run_id = xstrdup(job->run_id);
+	}
+	if (!job->opts->dry_run && checkpoint_save(job->ckpt_path, &job->ck, cause) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+warm_all_done(const struct checkpoint *ck)
+{
+	size_t i;
+
+	if (!ck->integer_key)
+		return ck->after_done;
+	for (i = 0; i < ck->nranges; i++)
+		if (!ck->ranges[i].done)
+			return 0;
+	return 1;
+}
+
+static void
+warm_dataset(struct warm_job *job, long long workers)
+{
+	char *cause = NULL;
+
+	if (warm_prepare(job, workers, &cause) != 0) {
+		warm_fail(job, cause);
+		return;
+	}
+	bucket_init(&job->bucket, (double)job->conf->warm.max_rows_per_sec,
+	            (double)job->batch_rows);
+	job->started = bucket_now();
+	if (!job->shape.empty)
+		warm_workers(job, job->ck.integer_key ? workers : 1);
+	else
+		job->ck.after_done = 1;
+	job->elapsed = bucket_now() - job->started;
+	job->finished_at = warm_wallclock();
+	bucket_destroy(&job->bucket);
+	if (job->failure != NULL || job->opts->dry_run)
+		return;
+	if (!warm_all_done(&job->ck)) {
+		warm_fail(job, xstrdup("stopped before every range was done"));
+		return;
+	}
+	if (checkpoint_remove(job->ckpt_path, &cause) != 0 ||
+	    (job->conf->warm.verify_sample > 0 && warm_verify(job, &cause) != 0) ||
+	    warm_mark_generation(job, &cause) != 0)
+		warm_fail(job, cause);
+}
+
+static void
+warm_job_init(struct warm_job *job, const struct conf *conf, const struct conf_dataset *ds,
+              const struct warm_opts *opts, const char *run_id)
+{
+	memset(job, 0, sizeof *job);
+	job->conf = conf;
+	job->ds = ds;
+	job->opts = opts;
+	job->run_id = run_id;
+	job->batch_rows = (size_t)conf->warm.batch_rows;
+	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->finished, NULL);
+}
+
+static void
+warm_job_free(struct warm_job *job)
+{
+	size_t i;
+
+	encode_free(job->enc);
+	mysqlsrc_scan_free(job->scan);
+	free(job->shape.numeric);
+	free(job->ckpt_path);
+	checkpoint_free(&job->ck);
+	free(job->failure);
+	for (i = 0; i < job->nerrmsgs; i++)
+		free(job->errmsgs[i]);
+	for (i = 0; i < job->nsamples; i++) {
+		free(job->samples[i].key);
+		free(job->samples[i].value);
+	}
+	for (i = 0; i < job->nmismatch_keys; i++)
+		free(job->mismatch_keys[i]);
+	pthread_mutex_destroy(&job->lock);
+	pthread_cond_destroy(&job->finished);
+}
+
+/* Both servers answer before any work starts: otherwise exit 69 at once. */
+static int
+warm_preflight(const struct conf *conf, int dry_run, char **cause)
+{
+	static const char *const ping[] = { "PING" };
+	struct redis_reply *r;
+	struct redisconn *rc;
+	struct mysqlsrc *src;
+	int rv;
+
+	if ((src = mysqlsrc_connect(conf, cause)) == NULL)
+		return -1;
+	rv = mysqlsrc_ping(src, cause);
+	mysqlsrc_close(src);
+	if (rv != 0 || dry_run)
+		return rv;
+	if ((rc = redisconn_open(conf, cause)) == NULL)
+		return -1;
+	r = redisconn_command(rc, cause, 1, ping);
+	redisconn_close(rc);
+	if (r == NULL)
+		return -1;
+	redis_reply_free(r);
+	return 0;
+}
+
+static int
+warm_select(const struct conf *conf, const struct warm_opts *opts, const struct conf_dataset ***out,
+            size_t *n)
+{
+	size_t i;
+
+	*n = opts->ndatasets ? opts->ndatasets : conf->ndatasets;
+	*out = xcalloc(*n + 1, sizeof **out);
+	for (i = 0; i < *n; i++) {
+		(*out)[i] = opts->ndatasets ? conf_find_dataset(conf, opts->datasets[i])
+		                            : &conf->datasets[i];
+		if ((*out)[i] == NULL) {
+			log_error("warm: no [dataset %s] in %s", opts->datasets[i], conf->file);
+			free(*out);
+			return -1;
+		}
+	}
+	if (*n == 0) {
+		log_error("warm: %s has no [dataset NAME] section: nothing to warm", conf->file);
+		free(*out);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+warm_summary(const struct warm_job *job)
+{
+	log_info("warm %s: %s: %lld rows read, %lld keys written, %lld errors, %.1f s, "
+	         "verify %lld/%lld mismatched%s%s",
+	         job->ds->name, warm_job_status(job), (long long)atomic_load(&job->rows_read),
+	         (long long)atomic_load(&job->keys_written), (long long)atomic_load(&job->errors),
+	         job->elapsed, job->mismatches, job->sampled, job->failure ? ": " : "",
+	         job->failure ? job->failure : "");
+}
+
+static void
+warm_report(struct buf *report, const struct conf *conf, const struct warm_opts *opts,
+            const char *run_id, double started, struct warm_job *jobs, size_t n)
+{
+	char when[32];
+	size_t i, nok = 0;
+	struct json j;
+
+	for (i = 0; i < n; i++)
+		nok += strcmp(warm_job_status(&jobs[i]), "ok") == 0;
+	json_init(&j, report);
+	json_object_begin(&j, NULL);
+	json_string(&j, "schema", "cachewarden.report/1");
+	json_string(&j, "kind", "warm");
+	json_string(&j, "status", nok == n ? "ok" : nok == 0 ? "failed" : "partial");
+	json_string(&j, "host", conf->agent.name);
+	json_string(&j, "agent_version", PACKAGE_VERSION);
+	json_string(&j, "run_id", run_id);
+	json_bool(&j, "dry_run", opts->dry_run);
+	warm_rfc3339(started, when);
+	json_string(&j, "started_at", when);
+	warm_rfc3339(warm_wallclock(), when);
+	json_string(&j, "finished_at", when);
+	json_array_begin(&j, "datasets");
+	for (i = 0; i < n; i++)
+		warm_report_dataset(&j, &jobs[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	buf_addc(report, '\n');
+}
+
+int
+warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *report)
+{
+	long long workers = opts->workers > 0 ? opts->workers : conf->warm.workers;
+	double started = warm_wallclock();
+	const struct conf_dataset **sel;
+	struct warm_job *jobs;
+	char *cause = NULL, run_id[17];
+	uint8_t rnd[8];
+	size_t n, i;
+	int ok = 1;
+
+	if (warm_select(conf, opts, &sel, &n) != 0)
+		return 2;
+	if (warm_preflight(conf, opts->dry_run, &cause) != 0) {
+		log_error("warm: %s", cause);
+		free(cause);
+		free(sel);
+		return 69;
+	}
+	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+		memset(rnd, 0, sizeof rnd);
+	for (i = 0; i < sizeof rnd; i++)
+		snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
+	jobs = xcalloc(n, sizeof *jobs);
+	for (i = 0; i < n; i++) {
+		warm_job_init(&jobs[i], conf, sel[i], opts, run_id);
+		warm_dataset(&jobs[i], workers);
+		warm_summary(&jobs[i]);
+		ok &= strcmp(warm_job_status(&jobs[i]), "ok") == 0;
+	}
+	warm_report(report, conf, opts, run_id, started, jobs, n);
+	for (i = 0; i < n; i++)
+		warm_job_free(&jobs[i]);
+	free(jobs);
+	free(sel);
+	return ok ? 0 : 1;
+}
