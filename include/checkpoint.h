@@ -32,6 +32,9 @@ struct checkpoint {
 /* state_dir/warm-DATASET.ckpt; the caller frees it. */
 char *checkpoint_path(const char *state_dir, const char *dataset);
 int checkpoint_save(const char *path, const struct checkpoint *ck, char **cause);
+/* The two halves of a save, so a caller can format under its lock and write outside. */
+char *checkpoint_format(const struct checkpoint *ck);
+int checkpoint_write(const char *path, const char *text, char **cause);
 /* 0 and a loaded ck; 1 when there is no file; -1 and a cause for a bad one. */
 int checkpoint_load(const char *path, struct checkpoint *ck, char **cause);
 int checkpoint_remove(const char *path, char **cause);

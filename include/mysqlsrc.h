@@ -29,7 +29,8 @@ char *mysqlsrc_target(const struct conf *conf);
 struct mysqlsrc_scan;
 
 struct mysqlsrc_batch {
-	size_t nrows, ncols;  /* ncols = the dataset's columns, in config order */
+	size_t nrows, ncols;  /* the dataset's columns in config order, then key_column
+	                         if it is not one of them */
 	const char **values;  /* nrows * ncols, row-major; NULL is SQL NULL */
 	size_t *lengths;      /* likewise */
 	const char *last_key; /* key column of the last row, as text */

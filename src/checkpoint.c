@@ -50,13 +50,11 @@ checkpoint_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int
-checkpoint_save(const char *path, const struct checkpoint *ck, char **cause)
+char *
+checkpoint_format(const struct checkpoint *ck)
 {
 	struct buf b = BUF_INIT;
-	char *tmp;
 	size_t i;
-	int fd;
 
 	buf_printf(&b, "%s\ndataset %s\nrun_id %s\ninteger_key %d\n", CHECKPOINT_MAGIC, ck->dataset,
 	           ck->run_id, ck->integer_key);
@@ -69,23 +67,40 @@ checkpoint_save(const char *path, const struct checkpoint *ck, char **cause)
 		buf_addc(&b, '\n');
 	}
 	buf_adds(&b, "end\n");
-	/* A name of our own per thread: several workers save the same dataset. */
+	return buf_detach(&b);
+}
+
+int
+checkpoint_write(const char *path, const char *text, char **cause)
+{
+	char *tmp;
+	int fd;
+
+	/* A name of our own per thread, in case two threads ever write at once. */
 	tmp = xasprintf("%s.tmp.%ld.%lx", path, (long)getpid(), (unsigned long)pthread_self());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
-	    checkpoint_write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0 ||
+	    checkpoint_write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0 ||
 	    rename(tmp, path) != 0) {
 		*cause = xasprintf("checkpoint %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		unlink(tmp);
 		free(tmp);
-		buf_free(&b);
 		return -1;
 	}
 	close(fd);
 	free(tmp);
-	buf_free(&b);
 	return 0;
+}
+
+int
+checkpoint_save(const char *path, const struct checkpoint *ck, char **cause)
+{
+	char *text = checkpoint_format(ck);
+	int rv = checkpoint_write(path, text, cause);
+
+	free(text);
+	return rv;
 }
 
 static int

@@ -190,11 +190,11 @@ static const struct conf_key conf_keys[] = {
 	{ "dataset", "key_column", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(key_column),
 	  conf_check_ident, "primary key column used for ranges and paging" },
 	{ "dataset", "columns", CONF_T_LIST, NULL, NOLIM, NULL, 1, D(columns), conf_check_ident,
-	  "columns read, comma separated" },
+	  "columns stored (hash fields, JSON members), comma separated" },
 	{ "dataset", "where", CONF_T_STRING, NULL, NOLIM, NULL, 0, D(where), NULL,
 	  "optional SQL condition filtering rows" },
 	{ "dataset", "key", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(key), conf_check_template,
-	  "Redis key template, columns in braces: product:{id}" },
+	  "Redis key template: key_column or listed columns in braces, product:{id}" },
 	{ "dataset", "type", CONF_T_ENUM, "hash", NOLIM, conf_value_types, 0, D(type), NULL,
 	  "value encoding: hash (HSET), json (SET of an object), string (SET value_column)" },
 	{ "dataset", "value_column", CONF_T_STRING, NULL, NOLIM, NULL, 0, D(value_column),
@@ -1011,11 +1011,13 @@ conf_list_has(const struct conf_list *l, const char *item)
 static char *
 conf_template_column(const char *col, void *arg)
 {
-	const struct conf_list *columns = arg;
+	const struct conf_dataset *d = arg;
 
-	if (conf_list_has(columns, col))
+	if (conf_list_has(&d->columns, col) || (d->key_column && strcmp(d->key_column, col) == 0))
 		return NULL;
-	return xasprintf("key template names column '%s', which is not in columns", col);
+	return xasprintf("key template names column '%s', which is neither key_column nor in "
+	                 "columns",
+	                 col);
 }
 
 static void
@@ -1024,7 +1026,7 @@ conf_validate_dataset(struct conf_parser *p, struct conf_instance *in, struct co
 	char *why;
 
 	if (d->key != NULL && d->columns.count > 0 &&
-	    (why = conf_template_walk(d->key, conf_template_column, &d->columns)) != NULL) {
+	    (why = conf_template_walk(d->key, conf_template_column, d)) != NULL) {
 		conf_error(p, conf_keyline(in, "key"), "key: %s", why);
 		free(why);
 	}

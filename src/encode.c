@@ -17,8 +17,9 @@ struct encode_piece {
 };
 
 struct encoder {
-	int type; /* enum conf_value_type */
-	size_t ncols;
+	int type;       /* enum conf_value_type */
+	size_t ncols;   /* columns in a row: the dataset's, then key_column if apart */
+	size_t nfields; /* the dataset's columns: hash fields or JSON members */
 	char **names;
 	size_t *namelens;
 	int *numeric;
@@ -29,12 +30,12 @@ struct encoder {
 };
 
 static int
-encode_column_index(const struct conf_list *cols, const char *name, size_t len)
+encode_column_index(const struct encoder *enc, const char *name, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < cols->count; i++)
-		if (strlen(cols->items[i]) == len && memcmp(cols->items[i], name, len) == 0)
+	for (i = 0; i < enc->ncols; i++)
+		if (enc->namelens[i] == len && memcmp(enc->names[i], name, len) == 0)
 			return (int)i;
 	return -1;
 }
@@ -59,7 +60,7 @@ encode_compile(struct encoder *enc, const struct conf_dataset *ds, char **cause)
 		p->literal = xstrndup(t, (size_t)(open - t));
 		p->literal_len = (size_t)(open - t);
 		p->column = close == NULL ? -1
-		                          : encode_column_index(&ds->columns, open + 1,
+		                          : encode_column_index(enc, open + 1,
 		                                                (size_t)(close - open - 1));
 		if (p->column < 0) {
 			*cause = xasprintf("dataset %s: bad key template '%s'", ds->name, ds->key);
@@ -77,23 +78,31 @@ encode_new(const struct conf_dataset *ds, const int *numeric, long long ttl_jitt
 	size_t i;
 
 	enc->type = ds->type;
-	enc->ncols = ds->columns.count;
-	enc->names = xcalloc(enc->ncols, sizeof *enc->names);
-	enc->namelens = xcalloc(enc->ncols, sizeof *enc->namelens);
-	enc->numeric = xcalloc(enc->ncols, sizeof *enc->numeric);
-	for (i = 0; i < enc->ncols; i++) {
+	enc->nfields = ds->columns.count;
+	/* Rows carry key_column after the columns when it is not one of them. */
+	enc->ncols = enc->nfields + 1;
+	for (i = 0; i < enc->nfields; i++)
+		if (strcmp(ds->columns.items[i], ds->key_column) == 0)
+			enc->ncols = enc->nfields;
+	enc->names = xcalloc(enc->nfields + 1, sizeof *enc->names);
+	enc->namelens = xcalloc(enc->nfields + 1, sizeof *enc->namelens);
+	enc->numeric = xcalloc(enc->nfields + 1, sizeof *enc->numeric);
+	for (i = 0; i < enc->nfields; i++)
 		enc->names[i] = xstrdup(ds->columns.items[i]);
+	enc->names[enc->nfields] = xstrdup(ds->key_column);
+	for (i = 0; i <= enc->nfields; i++) {
 		enc->namelens[i] = strlen(enc->names[i]);
-		enc->numeric[i] = numeric != NULL && numeric[i];
+		enc->numeric[i] = numeric != NULL && i < enc->ncols && numeric[i];
 	}
 	enc->value_column = -1;
 	if (ds->value_column != NULL)
-		enc->value_column = encode_column_index(&ds->columns, ds->value_column,
-		                                        strlen(ds->value_column));
+		enc->value_column =
+		        encode_column_index(enc, ds->value_column, strlen(ds->value_column));
 	enc->ttl = ds->ttl;
 	enc->jitter = ttl_jitter_pct;
 	if (encode_compile(enc, ds, cause) != 0 ||
-	    (enc->type == CONF_VALUE_STRING && enc->value_column < 0)) {
+	    (enc->type == CONF_VALUE_STRING &&
+	     (enc->value_column < 0 || enc->value_column >= (int)enc->nfields))) {
 		if (*cause == NULL)
 			*cause = xasprintf("dataset %s: value_column is not in columns", ds->name);
 		encode_free(enc);
@@ -109,7 +118,7 @@ encode_free(struct encoder *enc)
 
 	if (enc == NULL)
 		return;
-	for (i = 0; i < enc->ncols; i++)
+	for (i = 0; i <= enc->nfields; i++)
 		free(enc->names[i]);
 	for (i = 0; i < enc->npieces; i++)
 		free(enc->pieces[i].literal);
@@ -204,7 +213,7 @@ encode_json(const struct encoder *enc, const struct encode_row *row, struct buf 
 	buf_reset(out);
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
-	for (i = 0; i < enc->ncols; i++) {
+	for (i = 0; i < enc->nfields; i++) {
 		const char *v = row->values[i];
 		size_t len = row->lengths[i];
 
@@ -286,7 +295,7 @@ encode_hash(const struct encoder *enc, const struct encode_row *row, struct enco
 
 	encode_arg(out, hset, "HSET", 4);
 	encode_arg(out, hset, out->key, out->keylen);
-	for (i = 0; i < enc->ncols; i++) {
+	for (i = 0; i < enc->nfields; i++) {
 		if (row->values[i] != NULL) {
 			encode_arg(out, hset, enc->names[i], enc->namelens[i]);
 			encode_arg(out, hset, row->values[i], row->lengths[i]);

@@ -57,6 +57,19 @@ redisconn_wait(int fd, short events, int timeout_ms)
 	return n > 0 ? 0 : -1;
 }
 
+/* Switches a connected socket to blocking I/O bounded by the I/O timeout. */
+static void
+redisconn_set_blocking(int fd)
+{
+	struct timeval tv = { REDISCONN_IO_TIMEOUT_MS / 1000, 0 };
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
 /* Non-blocking connect bounded by timeout_ms; returns the socket or -1. */
 static int
 redisconn_connect_addr(const struct sockaddr *sa, socklen_t len, int timeout_ms)
@@ -191,6 +204,7 @@ redisconn_open(const struct conf *conf, char **cause)
 			return NULL;
 		}
 	}
+	redisconn_set_blocking(fd);
 	if (redisconn_handshake(rc, conf, cause) != 0) {
 		redisconn_close(rc);
 		return NULL;
@@ -251,10 +265,13 @@ redisconn_pending(const struct redisconn *rc)
 	return rc->out.len - rc->out_sent;
 }
 
+/*
+ * One send or receive. The socket is blocking with SO_SNDTIMEO/SO_RCVTIMEO
+ * (set once connected): one system call per chunk, no poll in between.
+ */
 static ssize_t
 redisconn_io(struct redisconn *rc, int op_write, void *data, size_t len)
 {
-	int writing = op_write;
 	ssize_t n;
 
 	for (;;) {
@@ -263,16 +280,13 @@ redisconn_io(struct redisconn *rc, int op_write, void *data, size_t len)
 		else
 			n = op_write ? send(rc->fd, data, len, MSG_NOSIGNAL)
 			             : recv(rc->fd, data, len, 0);
-		if (n >= 0 || errno == EINTR)
+		if (n >= 0)
 			return n;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -1;
-		/* TLS may need to read while writing (and the reverse). */
-		if (rc->tls != NULL)
-			writing = tls_want_write(rc->tls);
-		if (redisconn_wait(rc->fd, writing ? POLLOUT : POLLIN, REDISCONN_IO_TIMEOUT_MS) !=
-		    0)
-			return -1;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			errno = ETIMEDOUT;
+		return -1;
 	}
 }
 

@@ -58,6 +58,9 @@ struct warm_job {
 	pthread_mutex_t lock;
 	pthread_cond_t finished;
 	struct checkpoint ck;
+	unsigned long long ck_seq;   /* changes made to ck */
+	pthread_mutex_t save_lock;   /* one writer of the checkpoint file at a time */
+	unsigned long long ck_saved; /* ck_seq of the last state on disk */
 	size_t next_range;
 	int workers_left;
 	char *failure; /* first fatal cause; set once */
@@ -266,11 +269,17 @@ warm_advance(struct warm_cursor *cur, const struct mysqlsrc_batch *b)
 	cur->afterlen = b->last_key_len;
 }
 
-/* Records that every key before cur is in Redis, durably. */
+/*
+ * Records that every key before cur is in Redis, durably. Saves are group
+ * commits: a worker whose progress another worker's save already carried
+ * does not write again, and no fsync happens under the job lock.
+ */
 static int
 warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done, char **cause)
 {
-	int rv;
+	unsigned long long mine, snap;
+	char *text;
+	int rv = 0;
 
 	pthread_mutex_lock(&job->lock);
 	if (cur->range != NULL) {
@@ -286,8 +295,21 @@ warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done, char **c
 		job->ck.afterlen = cur->afterlen;
 		job->ck.after_done = done;
 	}
-	rv = job->opts->dry_run ? 0 : checkpoint_save(job->ckpt_path, &job->ck, cause);
+	mine = ++job->ck_seq;
 	pthread_mutex_unlock(&job->lock);
+	if (job->opts->dry_run)
+		return 0;
+	pthread_mutex_lock(&job->save_lock);
+	if (job->ck_saved < mine) {
+		pthread_mutex_lock(&job->lock);
+		text = checkpoint_format(&job->ck);
+		snap = job->ck_seq;
+		pthread_mutex_unlock(&job->lock);
+		if ((rv = checkpoint_write(job->ckpt_path, text, cause)) == 0)
+			job->ck_saved = snap;
+		free(text);
+	}
+	pthread_mutex_unlock(&job->save_lock);
 	return rv;
 }
 
@@ -1000,6 +1022,7 @@ warm_job_init(struct warm_job *job, const struct conf *conf, const struct conf_d
 	job->run_id = run_id;
 	job->batch_rows = (size_t)conf->warm.batch_rows;
 	pthread_mutex_init(&job->lock, NULL);
+	pthread_mutex_init(&job->save_lock, NULL);
 	pthread_cond_init(&job->finished, NULL);
 }
 
@@ -1023,6 +1046,7 @@ warm_job_free(struct warm_job *job)
 	for (i = 0; i < job->nmismatch_keys; i++)
 		free(job->mismatch_keys[i]);
 	pthread_mutex_destroy(&job->lock);
+	pthread_mutex_destroy(&job->save_lock);
 	pthread_cond_destroy(&job->finished);
 }
 
