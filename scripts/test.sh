@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# scripts/test.sh: install what is missing, build with warnings as errors and
+# ASan/UBSan, pass `make distcheck`, then run the whole suite (`make check`:
+# cmocka unit tests, lints, integration tests on real MariaDB, Redis and the
+# fauxqs SNS emulator started on 127.0.0.1). Ends with the test count.
+#
+#   scripts/test.sh              everything (what .ci/run calls)
+#   SKIP_DISTCHECK=1 scripts/test.sh
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+scripts/install-deps.sh
+./autogen.sh >/dev/null
+./configure --enable-debug --enable-werror --enable-sanitizers >/dev/null
+make -j"$jobs"
+
+if [[ -z ${SKIP_DISTCHECK:-} ]]; then
+	echo "== make distcheck"
+	make -j"$jobs" distcheck >distcheck.log 2>&1 || { tail -n 60 distcheck.log; exit 1; }
+	grep -E 'archives ready for distribution|^# (TOTAL|PASS|FAIL)' distcheck.log || true
+fi
+
+echo "== make check"
+rc=0
+make -j"$jobs" check || rc=$?
+[[ $rc -eq 0 ]] || { for f in $(grep -l -E '^:test-result: (FAIL|ERROR)' tests/*/*.trs 2>/dev/null); do
+	echo "---- ${f%.trs}.log"; tail -n 40 "${f%.trs}.log"; done; }
+# The driver's counts as one plain closing line.
+total=$(grep -h '^:test-result:' tests/*/*.trs | wc -l)
+passed=$(grep -h '^:test-result: PASS' tests/*/*.trs | wc -l)
+skipped=$(grep -h '^:test-result: SKIP' tests/*/*.trs | wc -l)
+echo "make check: $passed passed, $((total - passed - skipped)) failed, $skipped skipped"
+exit $rc
