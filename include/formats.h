@@ -1,0 +1,77 @@
+/*
+ * formats: what kind of backup export a file is, and an incremental check
+ * of its structure that finds truncation and corruption without parsing
+ * the whole format:
+ *
+ *   RDB           REDIS magic and version, EOF opcode, Redis CRC64 trailer
+ *   GZIP          every member inflated, CRC32 and ISIZE (see zstream.h)
+ *   MYSQLDUMP     the closing "-- Dump completed" line
+ *   MYSQLDUMP_GZ  both of the above, the trailer looked for in the inflated tail
+ *   PARQUET       PAR1 at both ends and a footer length that fits the file
+ *   RAW           nothing: only the digests computed elsewhere vouch for it
+ *
+ * A checker is fed the chunks of a file read once (init, update with each
+ * chunk in order, final) and keeps only a few bytes of head and tail, plus
+ * the inflate state for gzip, so memory is bounded whatever the file size.
+ * A checker is used by one thread at a time; different checkers of the same
+ * file may run on different threads.
+ */
+#ifndef CW_FORMATS_H
+#define CW_FORMATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum formats_kind {
+	FORMATS_RAW,
+	FORMATS_RDB,
+	FORMATS_GZIP,
+	FORMATS_MYSQLDUMP,
+	FORMATS_MYSQLDUMP_GZ,
+	FORMATS_PARQUET,
+};
+
+enum formats_status {
+	FORMATS_OK,        /* structure checked and sound (RAW: nothing to check) */
+	FORMATS_UNCHECKED, /* looks complete but cannot be verified, e.g. an RDB without checksum */
+	FORMATS_CORRUPT,   /* truncated, damaged, or not the format it claims to be */
+};
+
+struct formats_result {
+	enum formats_status status;
+	char *detail; /* always set, one line for the operator; the caller frees it */
+};
+
+/* formats_detect decides by content from this many leading bytes, when it has them. */
+#define FORMATS_DETECT_BYTES 4096
+
+/*
+ * Decides by magic bytes first (REDIS, 1f 8b, PAR1 or PARE, a mysqldump or
+ * MariaDB dump header, also inside a gzip stream), then by the end of
+ * filename (.rdb, .sql.gz, .gz, .sql, .parquet; filename may be NULL), and
+ * falls back to RAW. head holds the first len bytes of the file.
+ */
+enum formats_kind formats_detect(const void *head, size_t len, const char *filename);
+/* "rdb", "gzip", "mysqldump", "mysqldump.gz", "parquet", "raw". */
+const char *formats_kind_name(enum formats_kind kind);
+/* "ok", "unchecked", "corrupt". */
+const char *formats_status_name(enum formats_status status);
+
+struct formats_check;
+
+/* The caller owns the checker and releases it with formats_check_free,
+ * after final or instead of it. */
+struct formats_check *formats_check_init(enum formats_kind kind);
+void formats_check_update(struct formats_check *c, const void *data, size_t len);
+/* Ends the input and fills *res; call once. */
+void formats_check_final(struct formats_check *c, struct formats_result *res);
+void formats_check_free(struct formats_check *c);
+
+/*
+ * Redis's CRC64 (Jones polynomial, reflected, no final xor; the value of
+ * "123456789" is 0xe9c6d914c4b8d9ca). Start with crc = 0 and pass the result
+ * back in for the next chunk.
+ */
+uint64_t formats_crc64(uint64_t crc, const void *data, size_t len);
+
+#endif
