@@ -20,6 +20,8 @@ void bucket_init(struct bucket *b, double rate, double burst);
 void bucket_destroy(struct bucket *b);
 /* Takes n tokens, sleeping as long as the rate requires. */
 void bucket_take(struct bucket *b, double n);
+/* Gives back tokens taken but not used (a batch shorter than reserved). */
+void bucket_refund(struct bucket *b, double n);
 /* Seconds since an arbitrary start, monotonic. */
 double bucket_now(void);
 

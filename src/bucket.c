@@ -58,3 +58,15 @@ bucket_take(struct bucket *b, double n)
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
+
+void
+bucket_refund(struct bucket *b, double n)
+{
+	if (b->rate <= 0 || n <= 0)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->tokens += n;
+	if (b->tokens > b->burst)
+		b->tokens = b->burst;
+	pthread_mutex_unlock(&b->lock);
+}

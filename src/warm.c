@@ -409,6 +409,8 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 			break;
 		}
 		rows = b.nrows;
+		/* The cap is on rows read: a short page pays only for what it read. */
+		bucket_refund(&job->bucket, (double)(job->batch_rows - rows));
 		atomic_fetch_add(&job->rows_read, (long long)rows);
 		ncmds = warm_encode_batch(w, &b, &keys);
 		if (rows > 0)
