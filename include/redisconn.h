@@ -53,7 +53,9 @@ int redisconn_read(struct redisconn *rc, struct redis_reply **reply, char **caus
  * Reads n replies without keeping them: the fast path for pipelined writes.
  * Error replies are counted in *errors and the first one is kept in
  * *first_error (caller frees) when that is still NULL. Returns 0, or -1 and
- * a cause when the connection fails.
+ * a cause when the connection fails or a reply says the server cannot run
+ * commands now (LOADING, BUSY, TRYAGAIN, MASTERDOWN, CLUSTERDOWN): the whole
+ * batch is then to be sent again.
  */
 int redisconn_drain(struct redisconn *rc, size_t n, size_t *errors, char **first_error,
                     char **cause);

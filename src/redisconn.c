@@ -162,6 +162,16 @@ redisconn_handshake(struct redisconn *rc, const struct conf *conf, char **cause)
 		}
 		redis_reply_free(r);
 	}
+	/* A server still loading its dataset accepts connections but no writes. */
+	argv[0] = "PING";
+	if ((r = redisconn_command(rc, cause, 1, argv)) == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_T_ERROR) {
+		*cause = xasprintf("redis %s: %s", rc->target, r->str);
+		redis_reply_free(r);
+		return -1;
+	}
+	redis_reply_free(r);
 	if (conf->redis.db != 0) {
 		snprintf(db, sizeof db, "%lld", conf->redis.db);
 		argv[0] = "SELECT";
@@ -383,20 +393,50 @@ redisconn_next(struct redisconn *rc, redisReply **reply, char **cause)
 	}
 }
 
+/*
+ * Errors that say "not now" rather than "never": the server is loading its
+ * dataset, busy with a script, or between roles. The command did not run.
+ */
+static int
+redisconn_transient(const char *msg, size_t len)
+{
+	static const char *const words[] = { "LOADING ", "BUSY ", "TRYAGAIN ", "MASTERDOWN ",
+		                             "CLUSTERDOWN " };
+	size_t i, n;
+
+	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+		n = strlen(words[i]);
+		if (len >= n && memcmp(msg, words[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 redisconn_drain(struct redisconn *rc, size_t n, size_t *errors, char **first_error, char **cause)
 {
+	char *transient = NULL;
 	redisReply *r;
 
 	while (n-- > 0) {
-		if (redisconn_next(rc, &r, cause) != 0)
+		if (redisconn_next(rc, &r, cause) != 0) {
+			free(transient);
 			return -1;
-		if (r->type == REDIS_REPLY_ERROR) {
+		}
+		if (r->type == REDIS_REPLY_ERROR && redisconn_transient(r->str, r->len)) {
+			if (transient == NULL)
+				transient = xstrndup(r->str, r->len);
+		} else if (r->type == REDIS_REPLY_ERROR) {
 			(*errors)++;
 			if (*first_error == NULL)
 				*first_error = xstrndup(r->str, r->len);
 		}
 		freeReplyObject(r);
+	}
+	if (transient != NULL) {
+		*cause = xasprintf("redis %s: %s", rc->target, transient);
+		free(transient);
+		return -1;
 	}
 	return 0;
 }
