@@ -52,7 +52,7 @@ packages=(
 	# backup signatures and TLS
 	minisign openssl
 	# test tooling
-	python3 curl ca-certificates
+	python3 python3-botocore curl ca-certificates
 	# benchmarks (bench/)
 	time bc
 	# lints

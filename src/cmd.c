@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "conf.h"
 #include "health.h"
 #include "log.h"
+#include "report.h"
 #include "warm.h"
 
 struct cmd_ctx {
@@ -33,6 +35,8 @@ struct cmd {
 static int cmd_check_config(struct cmd_ctx *, int, char **);
 static int cmd_warm(struct cmd_ctx *, int, char **);
 static int cmd_health(struct cmd_ctx *, int, char **);
+static int cmd_report(struct cmd_ctx *, int, char **);
+static int cmd_spool(struct cmd_ctx *, int, char **);
 static int cmd_version(struct cmd_ctx *, int, char **);
 static int cmd_help(struct cmd_ctx *, int, char **);
 
@@ -45,10 +49,10 @@ static const struct cmd cmd_table[] = {
 	{ "health", "", "check MySQL (SELECT 1) and Redis (PING), with latency", 1, NULL,
 	  cmd_health },
 	{ "check-config", "", "validate the configuration and exit", 1, NULL, cmd_check_config },
-	{ "report", "test", "publish a test report to the SNS topic", 1,
-	  "the SNS report capability", NULL },
-	{ "spool", "list|flush|check", "inspect or deliver the report outbox", 1,
-	  "the SNS report capability", NULL },
+	{ "report", "test [--wait SECONDS]", "publish a test report to the SNS topic", 1, NULL,
+	  cmd_report },
+	{ "spool", "list|flush|check [--wait SECONDS]", "inspect or deliver the report outbox", 1,
+	  NULL, cmd_spool },
 	{ "manifest", "keygen|sign|verify ...", "manage signed export manifests", 0,
 	  "the verify capability", NULL },
 	{ "version", "", "print the version", 0, NULL, cmd_version },
@@ -113,6 +117,19 @@ cmd_check_config(struct cmd_ctx *ctx, int argc, char **argv)
 	return CW_EXIT_OK;
 }
 
+/* Hands a job's report to the outbox; delivery problems never change the job's exit code. */
+static void
+cmd_submit(struct cmd_ctx *ctx, const struct buf *report)
+{
+	char *cause = NULL;
+
+	if (report_submit(ctx->conf, NULL, NULL, NULL, report->data, report->len, REPORT_WAIT_MS,
+	                  &cause) != 0) {
+		log_error("report: %s", cause);
+		free(cause);
+	}
+}
+
 static int
 cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -158,6 +175,10 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 	rv = warm_run(ctx->conf, &opts, &report);
 	if (ctx->json && report.len > 0)
 		fwrite(report.data, 1, report.len, stdout);
+	fflush(stdout);
+	/* A dry run is a preview: it goes to stdout only, never to the topic. */
+	if (!opts.dry_run && report.len > 0)
+		cmd_submit(ctx, &report);
 	buf_free(&report);
 	return rv;
 }
@@ -181,6 +202,18 @@ cmd_health(struct cmd_ctx *ctx, int argc, char **argv)
 	buf_free(&out);
 	health_result_free(&result);
 	return rv;
+}
+
+static int
+cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return report_cmd(ctx->conf, argc, argv, ctx->json);
+}
+
+static int
+cmd_spool(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return report_cmd_spool(ctx->conf, argc, argv, ctx->json);
 }
 
 static int
@@ -296,6 +329,8 @@ cmd_main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof ctx);
 	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	/* A peer that goes away is an error return (EPIPE), never a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	if ((first = cmd_parse_global(&ctx, argc, argv)) <= 0)
 		return first == 0 ? CW_EXIT_OK : CW_EXIT_USAGE;
 	if (first >= argc) {

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -829,12 +830,27 @@ conf_check_template(const char *v)
 	return conf_template_walk(v, NULL, NULL);
 }
 
+/* host is len bytes: a name, an IPv4 address or a bracketed IPv6 address. */
 static int
 conf_is_loopback(const char *host, size_t len)
 {
-	return (len == 9 && strncmp(host, "localhost", 9) == 0) ||
-	       (len >= 4 && strncmp(host, "127.", 4) == 0) ||
-	       (len == 5 && strncmp(host, "[::1]", 5) == 0);
+	unsigned char addr[16];
+	char buf[64];
+
+	if (len == 9 && strncmp(host, "localhost", 9) == 0)
+		return 1;
+	if (len < 2 || len >= sizeof buf)
+		return 0;
+	if (host[0] == '[' && host[len - 1] == ']') {
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		return inet_pton(AF_INET6, buf, addr) == 1 &&
+		       memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+	}
+	memcpy(buf, host, len);
+	buf[len] = '\0';
+	/* An address, not a name that merely starts with "127.". */
+	return inet_pton(AF_INET, buf, addr) == 1 && addr[0] == 127;
 }
 
 static char *

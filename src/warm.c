@@ -30,7 +30,7 @@
 #include "warm.h"
 #include "xmalloc.h"
 
-#define WARM_RANGES_PER_WORKER 4
+#define WARM_RANGES_PER_WORKER 16
 #define WARM_MAX_ATTEMPTS      8    /* reconnects in a row before a worker gives up */
 #define WARM_BACKOFF_MAX_MS    4000 /* with doubling from 100 ms: about 15 s in all */
 #define WARM_KEEP_ERRORS       5
@@ -987,10 +987,13 @@ warm_dataset(struct warm_job *job, long long workers)
 {
 	char *cause = NULL;
 
+	double t = bucket_now();
+
 	if (warm_prepare(job, workers, &cause) != 0) {
 		warm_fail(job, cause);
 		return;
 	}
+	log_debug("warm %s: planning took %.3f s", job->ds->name, bucket_now() - t);
 	bucket_init(&job->bucket, (double)job->conf->warm.max_rows_per_sec,
 	            (double)job->batch_rows);
 	job->started = bucket_now();
@@ -1007,10 +1010,12 @@ warm_dataset(struct warm_job *job, long long workers)
 		warm_fail(job, xstrdup("stopped before every range was done"));
 		return;
 	}
+	t = bucket_now();
 	if (checkpoint_remove(job->ckpt_path, &cause) != 0 ||
 	    (job->conf->warm.verify_sample > 0 && warm_verify(job, &cause) != 0) ||
 	    warm_mark_generation(job, &cause) != 0)
 		warm_fail(job, cause);
+	log_debug("warm %s: read-back and marker took %.3f s", job->ds->name, bucket_now() - t);
 }
 
 static void

@@ -184,6 +184,9 @@ test_every_error_form(void **state)
 	expect_error("[sns]\nendpoint = http://sns.example.com/\n",
 	             "t.conf:2: endpoint: plain http is accepted only for loopback addresses; "
 	             "use https");
+	expect_error("[sns]\nendpoint = http://127.evil.example/\n",
+	             "t.conf:2: endpoint: plain http is accepted only for loopback addresses; "
+	             "use https");
 	expect_error("[admin]\nlisten = 127.0.0.1\n",
 	             "t.conf:2: listen: '127.0.0.1' is not host:port");
 	expect_error("[agent]\nstate_dir =\n", "t.conf:2: state_dir: empty path");
