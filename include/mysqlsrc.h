@@ -60,6 +60,13 @@ int mysqlsrc_fetch_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, l
 /* Up to limit rows with key > after (after == NULL: from the start), in key order. */
 int mysqlsrc_fetch_after(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, const char *after,
                          size_t afterlen, size_t limit, struct mysqlsrc_batch *batch, char **cause);
+/*
+ * The first row at or after each of n keys (up to hi), in one round trip:
+ * a sample spread over the key span. Rows found twice come back once.
+ */
+int mysqlsrc_sample_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
+                        const long long *points, size_t n, long long hi,
+                        struct mysqlsrc_batch *batch, char **cause);
 void mysqlsrc_batch_free(struct mysqlsrc_batch *batch);
 
 #endif

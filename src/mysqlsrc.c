@@ -364,6 +364,24 @@ mysqlsrc_fetch_after(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, con
 	return rv;
 }
 
+int
+mysqlsrc_sample_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, const long long *points,
+                    size_t n, long long hi, struct mysqlsrc_batch *batch, char **cause)
+{
+	struct buf sql = BUF_INIT;
+	size_t i;
+	int rv;
+
+	for (i = 0; i < n; i++)
+		buf_printf(&sql, "%s(%s%s%s >= %lld AND %s <= %lld ORDER BY %s LIMIT 1)",
+		           i ? " UNION " : "", scan->select, scan->filter, scan->key, points[i],
+		           scan->key, hi, scan->key);
+	rv = mysqlsrc_run_batch(src, scan, sql.data ? sql.data : "SELECT 1 FROM DUAL WHERE 0",
+	                        batch, cause);
+	buf_free(&sql);
+	return rv;
+}
+
 void
 mysqlsrc_batch_free(struct mysqlsrc_batch *b)
 {

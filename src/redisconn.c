@@ -237,36 +237,48 @@ redisconn_close(struct redisconn *rc)
 	free(rc);
 }
 
-/* Appends "<prefix><n>\r\n" without printf: this runs twice per argument. */
-static void
-redisconn_add_header(struct buf *b, char prefix, size_t n)
+/* Writes "<prefix><n>\r\n" at p without printf; returns the end. */
+static char *
+redisconn_put_header(char *p, char prefix, size_t n)
 {
-	char tmp[32], *p = tmp + sizeof tmp;
+	char tmp[24], *t = tmp + sizeof tmp;
 
-	*--p = '\n';
-	*--p = '\r';
 	do
-		*--p = (char)('0' + n % 10);
+		*--t = (char)('0' + n % 10);
 	while ((n /= 10) > 0);
-	*--p = prefix;
-	buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+	*p++ = prefix;
+	memcpy(p, t, (size_t)(tmp + sizeof tmp - t));
+	p += tmp + sizeof tmp - t;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
 }
 
 void
 redisconn_append(struct redisconn *rc, int argc, const char *const *argv, const size_t *argvlen)
 {
-	size_t len;
+	size_t need = 24, len;
+	char *p;
 	int i;
 
-	/* RESP written directly: cheaper than hiredis's formatter and its allocations. */
-	redisconn_add_header(&rc->out, '*', (size_t)argc);
+	/*
+	 * RESP written in place after one reservation: this runs for every
+	 * row, and hiredis's formatter would allocate per command.
+	 */
+	for (i = 0; i < argc; i++)
+		need += (argvlen != NULL ? argvlen[i] : strlen(argv[i])) + 24;
+	buf_reserve(&rc->out, need);
+	p = redisconn_put_header(rc->out.data + rc->out.len, '*', (size_t)argc);
 	for (i = 0; i < argc; i++) {
 		len = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
-		buf_reserve(&rc->out, len + 24);
-		redisconn_add_header(&rc->out, '$', len);
-		buf_add(&rc->out, argv[i], len);
-		buf_add(&rc->out, "\r\n", 2);
+		p = redisconn_put_header(p, '$', len);
+		memcpy(p, argv[i], len);
+		p += len;
+		*p++ = '\r';
+		*p++ = '\n';
 	}
+	rc->out.len = (size_t)(p - rc->out.data);
+	*p = '\0';
 }
 
 size_t

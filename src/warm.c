@@ -36,6 +36,7 @@
 #define WARM_KEEP_ERRORS       5
 #define WARM_KEEP_SAMPLES      3
 #define WARM_KEEP_MISMATCHES   10
+#define WARM_SAMPLE_CHUNK      250 /* look-ups per UNION query of the read-back */
 
 struct warm_sample {
 	char *key;
@@ -636,36 +637,33 @@ warm_workers(struct warm_job *job, long long nworkers)
 		warm_progress(job, 1, 1);
 }
 
-/* Reads the sample rows: evenly spread over the key span, or the first ones. */
+/*
+ * Reads the sample rows: spread evenly over the key span (a few UNION
+ * queries of LIMIT 1 look-ups), or the first ones for a non-integer key.
+ * Returns the number of batches filled, or (size_t)-1.
+ */
 static size_t
 warm_sample_rows(struct warm_job *job, struct mysqlsrc *src, struct mysqlsrc_batch *rows, size_t n,
                  char **cause)
 {
 	unsigned long long span =
 	        (unsigned long long)job->shape.max - (unsigned long long)job->shape.min;
-	const char *prev = NULL;
-	size_t i, got = 0;
-	long long at;
+	long long points[WARM_SAMPLE_CHUNK];
+	size_t i, k, got = 0;
 
-	if (!job->shape.integer_key) {
-		if (mysqlsrc_fetch_after(src, job->scan, NULL, 0, n, &rows[0], cause) != 0)
+	if (!job->shape.integer_key)
+		return mysqlsrc_fetch_after(src, job->scan, NULL, 0, n, &rows[0], cause) != 0
+		               ? (size_t)-1
+		               : 1;
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < WARM_SAMPLE_CHUNK && i + k < n; k++)
+			points[k] = (long long)((unsigned long long)job->shape.min +
+			                        (unsigned long long)((long double)span *
+			                                             (long double)(i + k) /
+			                                             (long double)n));
+		if (mysqlsrc_sample_int(src, job->scan, points, k, job->shape.max, &rows[got++],
+		                        cause) != 0)
 			return (size_t)-1;
-		return 1;
-	}
-	for (i = 0; i < n; i++) {
-		at = (long long)((unsigned long long)job->shape.min +
-		                 (unsigned long long)((long double)span * (long double)i /
-		                                      (long double)n));
-		if (mysqlsrc_fetch_int(src, job->scan, at, job->shape.max, 1, &rows[got], cause) !=
-		    0)
-			return (size_t)-1;
-		/* Sparse keys land on the same row more than once: keep it once. */
-		if (rows[got].nrows == 0 ||
-		    (prev != NULL && strcmp(prev, rows[got].last_key) == 0)) {
-			mysqlsrc_batch_free(&rows[got]);
-			continue;
-		}
-		prev = rows[got++].last_key;
 	}
 	return got;
 }
@@ -771,7 +769,8 @@ static int
 warm_verify(struct warm_job *job, char **cause)
 {
 	size_t n = (size_t)job->conf->warm.verify_sample, nb, i, r;
-	struct mysqlsrc_batch *rows = xcalloc(n + 1, sizeof *rows);
+	size_t nbatches = n / WARM_SAMPLE_CHUNK + 2;
+	struct mysqlsrc_batch *rows = xcalloc(nbatches, sizeof *rows);
 	struct redis_reply *value = NULL, *ttl = NULL;
 	struct mysqlsrc *src = NULL;
 	struct redisconn *rc = NULL;
@@ -805,7 +804,7 @@ warm_verify(struct warm_job *job, char **cause)
 out:
 	redis_reply_free(value);
 	redis_reply_free(ttl);
-	for (i = 0; i < n + 1; i++)
+	for (i = 0; i < nbatches; i++)
 		mysqlsrc_batch_free(&rows[i]);
 	free(rows);
 	encode_out_free(&out);
