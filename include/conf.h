@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define CONF_DEFAULT_PATH "/etc/cachewarden/agent.conf"
+/* SYSCONFDIR comes from configure: /etc for the packages. */
+#define CONF_DEFAULT_PATH SYSCONFDIR "/cachewarden/agent.conf"
 
 enum conf_log_level { CONF_LOG_ERROR, CONF_LOG_WARN, CONF_LOG_INFO, CONF_LOG_DEBUG };
 enum conf_log_format { CONF_LOG_TEXT, CONF_LOG_JSON };

@@ -2,7 +2,8 @@
 # scripts/test.sh: install what is missing, build with warnings as errors and
 # ASan/UBSan, pass `make distcheck`, then run the whole suite (`make check`:
 # cmocka unit tests, lints, integration tests on real MariaDB, Redis and the
-# fauxqs SNS emulator started on 127.0.0.1). Ends with the test count.
+# fauxqs SNS emulator started on 127.0.0.1), and build the .deb and .rpm from
+# the distcheck tarball. Ends with the test count.
 #
 #   scripts/test.sh              everything (what .ci/run calls)
 #   SKIP_DISTCHECK=1 scripts/test.sh
@@ -20,6 +21,8 @@ if [[ -z ${SKIP_DISTCHECK:-} ]]; then
 	echo "== make distcheck"
 	make -j"$jobs" distcheck >distcheck.log 2>&1 || { tail -n 60 distcheck.log; exit 1; }
 	grep -E 'archives ready for distribution|^# (TOTAL|PASS|FAIL)' distcheck.log || true
+	echo "== packages"
+	scripts/package.sh "cachewarden-$(sed -n 's/^PACKAGE_VERSION = //p' Makefile).tar.gz" packages
 fi
 
 echo "== make check"

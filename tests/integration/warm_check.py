@@ -125,11 +125,11 @@ def main():
     rows = [r for r in mysql_rows(args, read_cols, numeric)]
     redis = Resp(args.redis_port)
     problems, checked = [], 0
-    # A TTL counts down from the write, which was at most (now - started) ago.
-    # +2: whole-second clocks on both sides, and TTL rounds to the nearest second.
-    elapsed = int(time.time()) - args.started + 2 if args.started else 600
-    low = args.ttl - args.ttl * args.jitter // 100 - elapsed
     for start in range(0, len(rows), 2000):
+        # A TTL counts down from the write, at most (now - started) ago; +2 for
+        # whole-second clocks on both sides and TTL rounding to a second.
+        elapsed = int(time.time()) - args.started + 2 if args.started else 600
+        low = args.ttl - args.ttl * args.jitter // 100 - elapsed
         chunk = [expected(args, r, numeric) for r in rows[start:start + 2000]]
         chunk = [(k, v) for k, v in chunk if k is not None]
         read = "HGETALL" if args.type == "hash" else "GET"

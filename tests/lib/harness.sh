@@ -560,9 +560,13 @@ harness_restart_redis() {
 # ---- SNS/SQS emulator (fauxqs) -----------------------------------------------
 
 # fauxqs is installed by `npm ci` in tests/sns (scripts/install-deps.sh).
+# CW_NODE_MODULES names another node_modules holding it: `make distcheck`
+# tests an unpacked tarball, which carries no node_modules of its own.
+_harness_node_modules() {
+	printf '%s\n' "${CW_NODE_MODULES:-$HARNESS_ROOT/tests/sns/node_modules}"
+}
 harness_have_fauxqs() {
-	command -v node >/dev/null 2>&1 &&
-		[[ -f $HARNESS_ROOT/tests/sns/node_modules/fauxqs/package.json ]]
+	command -v node >/dev/null 2>&1 && [[ -f $(_harness_node_modules)/fauxqs/package.json ]]
 }
 
 # harness_start_fauxqs: the emulator on 127.0.0.1 (port: a preset
@@ -580,6 +584,13 @@ harness_start_fauxqs() {
 	if ! harness_have_fauxqs; then
 		_harness_die "fauxqs missing: run 'npm ci' in $HARNESS_ROOT/tests/sns (scripts/install-deps.sh)"
 		return 1
+	fi
+	if [[ ! -d $HARNESS_ROOT/tests/sns/node_modules ]]; then
+		# ES modules resolve from the script's own directory: give it one.
+		mkdir -p "$HARNESS_DIR/sns"
+		cp "$script" "$HARNESS_ROOT/tests/sns/package.json" "$HARNESS_DIR/sns/"
+		ln -sfn "$(_harness_node_modules)" "$HARNESS_DIR/sns/node_modules"
+		script=$HARNESS_DIR/sns/fauxqs-server.js
 	fi
 	: >"$log"
 	FAUXQS_LOGGER=${FAUXQS_LOGGER:-false} node "$script" "${FAUXQS_PORT:-0}" </dev/null >>"$log" 2>&1 &
