@@ -18,6 +18,8 @@ void mysqlsrc_close(struct mysqlsrc *src);
 int mysqlsrc_ping(struct mysqlsrc *src, char **cause);
 /* Server version string, owned by src. */
 const char *mysqlsrc_server_version(struct mysqlsrc *src);
+/* The TLS cipher in use, or NULL on a plain connection; owned by src. */
+const char *mysqlsrc_tls_cipher(struct mysqlsrc *src);
 /* "host:port" or the socket path, for messages; owned by the caller. */
 char *mysqlsrc_target(const struct conf *conf);
 

@@ -32,8 +32,12 @@ health_mysql(const struct conf *conf, struct health_check *c)
 	if ((src = mysqlsrc_connect(conf, &cause)) == NULL || mysqlsrc_ping(src, &cause) != 0) {
 		c->detail = cause;
 	} else {
+		const char *cipher = mysqlsrc_tls_cipher(src);
+
 		c->ok = 1;
-		c->detail = xstrdup(mysqlsrc_server_version(src));
+		c->detail = cipher != NULL
+		                    ? xasprintf("%s, TLS %s", mysqlsrc_server_version(src), cipher)
+		                    : xstrdup(mysqlsrc_server_version(src));
 	}
 	c->latency_ms = health_now_ms() - start;
 	mysqlsrc_close(src);

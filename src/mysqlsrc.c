@@ -31,8 +31,14 @@ mysqlsrc_set_tls(MYSQL *db, const struct conf *conf)
 
 	if (conf->mysql.tls == CONF_MYSQL_TLS_DISABLED)
 		return;
-	/* Any TLS option makes the client try TLS; enforce turns a refusal into an error. */
-	mysql_ssl_set(db, NULL, NULL, conf->mysql.ca_file, NULL, NULL);
+	/*
+	 * Any TLS option makes the client try TLS; enforce turns a refusal into
+	 * an error. As with --ssl-mode, only verify-ca and verify-identity
+	 * check the certificate, so only they are given the CA.
+	 */
+	mysql_ssl_set(db, NULL, NULL,
+	              conf->mysql.tls >= CONF_MYSQL_TLS_VERIFY_CA ? conf->mysql.ca_file : NULL,
+	              NULL, NULL);
 	if (conf->mysql.tls >= CONF_MYSQL_TLS_REQUIRED)
 		mysql_optionsv(db, MYSQL_OPT_SSL_ENFORCE, &yes);
 	/*
@@ -78,6 +84,16 @@ mysqlsrc_connect(const struct conf *conf, char **cause)
 	if (password != NULL)
 		explicit_bzero(password, strlen(password));
 	free(password);
+	/* Enforce is advisory in some Connector/C versions: check what we got. */
+	if (conf->mysql.tls >= CONF_MYSQL_TLS_REQUIRED && mysql_get_ssl_cipher(db) == NULL) {
+		target = mysqlsrc_target(conf);
+		*cause = xasprintf("mysql %s: tls = required, but the server did not use TLS "
+		                   "(SSL not enabled on the server?)",
+		                   target);
+		free(target);
+		mysql_close(db);
+		return NULL;
+	}
 	src = xcalloc(1, sizeof *src);
 	src->db = db;
 	return src;
@@ -117,6 +133,12 @@ const char *
 mysqlsrc_server_version(struct mysqlsrc *src)
 {
 	return mysql_get_server_info(src->db);
+}
+
+const char *
+mysqlsrc_tls_cipher(struct mysqlsrc *src)
+{
+	return mysql_get_ssl_cipher(src->db);
 }
 
 struct mysqlsrc_scan {

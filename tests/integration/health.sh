@@ -5,14 +5,14 @@ set -euo pipefail
 . "${srcdir:-.}/tests/lib/tap.sh"
 . "${srcdir:-.}/tests/lib/harness.sh"
 bin=${CACHEWARDEN:-./cachewarden}
-harness_require mariadbd redis-server
+harness_require mariadbd redis-server openssl
 harness_init
 harness_start_mariadb
 harness_start_redis
 conf=$HARNESS_DIR/agent.conf
 harness_write_conf "$conf" </dev/null
 
-tap_plan 9
+tap_plan 15
 out=$("$bin" -c "$conf" health 2>&1) && rc=0 || rc=$?
 is "$rc" 0 "health exits 0 when MySQL and Redis answer"
 like "$out" "mysql +127\.0\.0\.1:$MYSQL_PORT +ok +[0-9.]+ ms +.*MariaDB" "MySQL answered SELECT 1, with latency"
@@ -29,4 +29,45 @@ is "$rc" 69 "health exits 69 (EX_UNAVAILABLE) when Redis is down"
 like "$out" "redis +127\.0\.0\.1:$REDIS_PORT +FAIL .*Connection refused" "and names the cause"
 like "$out" "mysql +.* ok " "MySQL is still reported ok"
 unlike "$out" "$(cat "$MYSQL_PASSWORD_FILE")" "the MySQL password never appears"
+
+# MySQL over TLS: a CA and a server certificate for 127.0.0.1 made here.
+harness_start_redis
+tls=$HARNESS_DIR/tls
+mkdir -p "$tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cw-test-ca \
+	-keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$tls/server.key" \
+	-out "$tls/server.csr" 2>/dev/null
+openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+	-CAcreateserial -days 2 -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
+	-out "$tls/server.pem" 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca \
+	-keyout "$tls/other.key" -out "$tls/other.pem" 2>/dev/null
+tls_conf() {
+	harness_write_conf "$HARNESS_DIR/tls.conf" <<CONF
+[mysql]
+tls = $1
+ca_file = $2
+CONF
+}
+tls_conf required "$tls/ca.pem"
+out=$("$bin" -c "$HARNESS_DIR/tls.conf" health 2>&1) && rc=0 || rc=$?
+like "$rc: $out" "^69: .*mysql .* FAIL .*SSL" "tls = required fails against a server without TLS"
+harness_stop_mariadb
+harness_start_mariadb --ssl-ca="$tls/ca.pem" --ssl-cert="$tls/server.pem" --ssl-key="$tls/server.key"
+tls_conf required "$tls/ca.pem"
+out=$("$bin" -c "$HARNESS_DIR/tls.conf" health 2>&1) && rc=0 || rc=$?
+like "$rc: $out" "^0: .*mysql .* ok .*, TLS [A-Z0-9_-]+" "tls = required connects over TLS"
+tls_conf verify-identity "$tls/ca.pem"
+out=$("$bin" -c "$HARNESS_DIR/tls.conf" health 2>&1) && rc=0 || rc=$?
+like "$rc: $out" "^0: .*mysql .* ok .*, TLS " "tls = verify-identity accepts the server the CA signed"
+tls_conf verify-ca "$tls/other.pem"
+out=$("$bin" -c "$HARNESS_DIR/tls.conf" health 2>&1) && rc=0 || rc=$?
+like "$rc: $out" "^69: .*mysql .* FAIL .*(certificate|self-signed)" "tls = verify-ca refuses a server another CA signed"
+tls_conf preferred "$tls/other.pem"
+out=$("$bin" -c "$HARNESS_DIR/tls.conf" health 2>&1) && rc=0 || rc=$?
+like "$rc: $out" "^0: .*mysql .* ok .*, TLS " "tls = preferred uses TLS without verifying"
+tls_conf disabled "$tls/ca.pem"
+out=$("$bin" -c "$HARNESS_DIR/tls.conf" health 2>&1) && rc=0 || rc=$?
+like "$rc: $out" "^0: .*mysql .* ok +[0-9.]+ ms +[0-9.]+-MariaDB[^,]*$" "tls = disabled stays plain"
 tap_done

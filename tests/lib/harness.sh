@@ -410,8 +410,8 @@ harness_start_mariadb() {
 	chmod 600 "$MYSQL_PASSWORD_FILE"
 	if ! harness_mysql <<-SQL; then
 		CREATE DATABASE IF NOT EXISTS market_db;
-		CREATE USER 'cw'@'127.0.0.1' IDENTIFIED BY '$pass';
-		CREATE USER 'cw'@'localhost' IDENTIFIED BY '$pass';
+		CREATE OR REPLACE USER 'cw'@'127.0.0.1' IDENTIFIED BY '$pass';
+		CREATE OR REPLACE USER 'cw'@'localhost' IDENTIFIED BY '$pass';
 		GRANT ALL PRIVILEGES ON market_db.* TO 'cw'@'127.0.0.1';
 		GRANT ALL PRIVILEGES ON market_db.* TO 'cw'@'localhost';
 	SQL
