@@ -13,7 +13,9 @@
 #include "conf.h"
 #include "health.h"
 #include "log.h"
+#include "manifest.h"
 #include "report.h"
+#include "verify.h"
 #include "warm.h"
 
 struct cmd_ctx {
@@ -35,6 +37,9 @@ struct cmd {
 static int cmd_check_config(struct cmd_ctx *, int, char **);
 static int cmd_warm(struct cmd_ctx *, int, char **);
 static int cmd_health(struct cmd_ctx *, int, char **);
+static int cmd_verify(struct cmd_ctx *, int, char **);
+static int cmd_manifest(struct cmd_ctx *, int, char **);
+static int cmd_load_conf(struct cmd_ctx *);
 static int cmd_report(struct cmd_ctx *, int, char **);
 static int cmd_spool(struct cmd_ctx *, int, char **);
 static int cmd_version(struct cmd_ctx *, int, char **);
@@ -45,7 +50,7 @@ static const struct cmd cmd_table[] = {
 	  "the agent daemon", NULL },
 	{ "warm", "[DATASET...] [--dry-run] [--workers N] [--resume]",
 	  "rebuild the Redis cache from MySQL", 1, NULL, cmd_warm },
-	{ "verify", "[EXPORTS...]", "verify backup export sets", 1, "the verify capability", NULL },
+	{ "verify", "[EXPORTS...]", "verify backup export sets", 1, NULL, cmd_verify },
 	{ "health", "", "check MySQL (SELECT 1) and Redis (PING), with latency", 1, NULL,
 	  cmd_health },
 	{ "check-config", "", "validate the configuration and exit", 1, NULL, cmd_check_config },
@@ -53,8 +58,8 @@ static const struct cmd cmd_table[] = {
 	  cmd_report },
 	{ "spool", "list|flush|check [--wait SECONDS]", "inspect or deliver the report outbox", 1,
 	  NULL, cmd_spool },
-	{ "manifest", "keygen|sign|verify ...", "manage signed export manifests", 0,
-	  "the verify capability", NULL },
+	{ "manifest", "keygen|sign|verify ...", "manage signed export manifests", 0, NULL,
+	  cmd_manifest },
 	{ "version", "", "print the version", 0, NULL, cmd_version },
 	{ "help", "[COMMAND|config]", "show help for a command, or every config key", 0, NULL,
 	  cmd_help },
@@ -181,6 +186,42 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_submit(ctx, &report);
 	buf_free(&report);
 	return rv;
+}
+
+static int
+cmd_verify(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct buf report = BUF_INIT;
+	int i, n = 0, rv;
+
+	/* The set names stay in argv, moved up over --json. */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			ctx->json = 1;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "usage: cachewarden verify [EXPORTS...] [--json]\n");
+			return CW_EXIT_USAGE;
+		} else
+			argv[1 + n++] = argv[i];
+	}
+	rv = verify_run(ctx->conf, argv + 1, (size_t)n, &report);
+	if (ctx->json && report.len > 0)
+		fwrite(report.data, 1, report.len, stdout);
+	fflush(stdout);
+	if (report.len > 0)
+		cmd_submit(ctx, &report);
+	buf_free(&report);
+	return rv;
+}
+
+/* The config is optional here: it only supplies default key paths. */
+static int
+cmd_manifest(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if ((ctx->conf_path != NULL || getenv("CACHEWARDEN_CONFIG") != NULL) &&
+	    cmd_load_conf(ctx) != 0)
+		return CW_EXIT_CONFIG;
+	return manifest_cmd(ctx->conf, argc, argv);
 }
 
 static int

@@ -959,7 +959,8 @@ conf_check_files(struct conf_parser *p, struct conf_instance *in, void *base)
 		const struct conf_key *k = &conf_keys[i];
 		const char *path;
 
-		if (strcmp(k->section, in->section->name) != 0 || in->keyline[i] == 0)
+		if (strcmp(k->section, in->section->name) != 0 || in->keyline[i] == 0 ||
+		    (k->type != CONF_T_SECRET && k->type != CONF_T_FILE))
 			continue;
 		path = *(char **)((char *)base + k->offset);
 		if (path == NULL)

@@ -1,0 +1,517 @@
+/*
+ * scan: one read pass per file computing CRC32, BLAKE2b-256 and the format
+ * check, files spread over worker threads and large files pipelined (see
+ * scan.h).
+ *
+ * A worker reads; its two helpers consume. The ring is a sequence of
+ * published slots: the worker may refill a slot once both helpers have
+ * passed it, and it drains the ring (waits for both) at the end of each
+ * file, so every slot in flight belongs to the same file and the results
+ * can be finalised on the worker after the drain.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "formats.h"
+#include "log.h"
+#include "scan.h"
+#include "xmalloc.h"
+#include "zstream.h"
+
+enum { HELPER_HASH, HELPER_CHECK, NHELPERS };
+
+/* The running checks of the file being read. */
+struct scan_job {
+	struct scan_file *f;
+	struct crypto_blake2b *hash;
+	struct zstream_crc32 crc;
+	struct formats_check *check;
+};
+
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t ready; /* a slot was published, or quit was set */
+	pthread_cond_t freed; /* a helper finished a slot */
+	uint8_t *slot[SCAN_RING_SLOTS];
+	size_t len[SCAN_RING_SLOTS];
+	uint64_t published;          /* slots published so far */
+	uint64_t consumed[NHELPERS]; /* slots each helper has finished */
+	struct scan_job *job;        /* the file of the slots in flight */
+	int quit;
+};
+
+struct scan_pool;
+
+struct helper {
+	struct scan_worker *w;
+	int which;
+	pthread_t thread;
+};
+
+struct scan_worker {
+	struct scan_pool *pool;
+	pthread_t thread;
+	size_t slot_size;
+	struct ring ring;
+	struct helper helpers[NHELPERS];
+	int helpers_state; /* 0 not started, 1 running, -1 could not start: read inline */
+	int piped;         /* the current file goes through the helpers */
+};
+
+struct scan_pool {
+	struct scan_file *files;
+	size_t *order; /* indexes of the regular files, largest first */
+	size_t norder;
+	atomic_size_t next;
+};
+
+static void
+consume(struct scan_job *j, int which, const uint8_t *p, size_t n)
+{
+	if (which == HELPER_HASH) {
+		crypto_blake2b_update(j->hash, p, n);
+	} else {
+		zstream_crc32_update(&j->crc, p, n);
+		formats_check_update(j->check, p, n);
+	}
+}
+
+static void *
+helper_main(void *arg)
+{
+	struct helper *h = arg;
+	struct ring *r = &h->w->ring;
+	struct scan_job *job;
+	const uint8_t *p;
+	size_t n;
+	uint64_t seq;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (r->consumed[h->which] == r->published && !r->quit)
+			pthread_cond_wait(&r->ready, &r->mu);
+		if (r->consumed[h->which] == r->published)
+			break; /* quit, and nothing left */
+		seq = r->consumed[h->which];
+		job = r->job;
+		p = r->slot[seq % SCAN_RING_SLOTS];
+		n = r->len[seq % SCAN_RING_SLOTS];
+		pthread_mutex_unlock(&r->mu);
+		consume(job, h->which, p, n);
+		pthread_mutex_lock(&r->mu);
+		r->consumed[h->which]++;
+		pthread_cond_signal(&r->freed);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static void
+helpers_stop(struct scan_worker *w, int started)
+{
+	int i;
+
+	pthread_mutex_lock(&w->ring.mu);
+	w->ring.quit = 1;
+	pthread_cond_broadcast(&w->ring.ready);
+	pthread_mutex_unlock(&w->ring.mu);
+	for (i = 0; i < started; i++)
+		pthread_join(w->helpers[i].thread, NULL);
+}
+
+/* Started on the first large file; without them the worker still works, inline. */
+static void
+helpers_start(struct scan_worker *w)
+{
+	int i, err = 0;
+
+	for (i = 1; i < SCAN_RING_SLOTS; i++)
+		w->ring.slot[i] = xmalloc(w->slot_size);
+	for (i = 0; i < NHELPERS && err == 0; i++) {
+		w->helpers[i].w = w;
+		w->helpers[i].which = i;
+		if ((err = pthread_create(&w->helpers[i].thread, NULL, helper_main,
+		                          &w->helpers[i])) != 0)
+			break;
+	}
+	if (err == 0) {
+		w->helpers_state = 1;
+		return;
+	}
+	log_warn("verify: cannot start a reader pipeline thread (%s): reading inline",
+	         strerror(err));
+	helpers_stop(w, i);
+	w->ring.quit = 0;
+	w->helpers_state = -1;
+}
+
+static uint8_t *
+slot_acquire(struct scan_worker *w)
+{
+	struct ring *r = &w->ring;
+	uint64_t low;
+
+	if (!w->piped)
+		return r->slot[0];
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		low = r->consumed[0] < r->consumed[1] ? r->consumed[0] : r->consumed[1];
+		if (r->published - low < SCAN_RING_SLOTS)
+			break;
+		pthread_cond_wait(&r->freed, &r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return r->slot[r->published % SCAN_RING_SLOTS];
+}
+
+static void
+slot_publish(struct scan_worker *w, struct scan_job *j, const uint8_t *p, size_t n)
+{
+	struct ring *r = &w->ring;
+
+	if (!w->piped) {
+		consume(j, HELPER_HASH, p, n);
+		consume(j, HELPER_CHECK, p, n);
+		return;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->len[r->published % SCAN_RING_SLOTS] = n;
+	r->job = j;
+	r->published++;
+	pthread_cond_broadcast(&r->ready);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void
+ring_drain(struct scan_worker *w)
+{
+	struct ring *r = &w->ring;
+
+	if (!w->piped)
+		return;
+	pthread_mutex_lock(&r->mu);
+	while (r->consumed[0] < r->published || r->consumed[1] < r->published)
+		pthread_cond_wait(&r->freed, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- one file ---- */
+
+static enum formats_kind
+choose_kind(enum scan_format want, const uint8_t *head, size_t n, const char *path)
+{
+	switch (want) {
+	case SCAN_RDB:
+		return FORMATS_RDB;
+	case SCAN_GZIP:
+		return FORMATS_GZIP;
+	case SCAN_MYSQLDUMP:
+		return n >= 2 && head[0] == 0x1f && head[1] == 0x8b ? FORMATS_MYSQLDUMP_GZ
+		                                                    : FORMATS_MYSQLDUMP;
+	case SCAN_PARQUET:
+		return FORMATS_PARQUET;
+	case SCAN_RAW:
+		return FORMATS_RAW;
+	default:
+		return formats_detect(head, n < FORMATS_DETECT_BYTES ? n : FORMATS_DETECT_BYTES,
+		                      path);
+	}
+}
+
+/* Reads until cap bytes or the end of the file: a short count means the end. */
+static ssize_t
+read_full(int fd, uint8_t *p, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < cap) {
+		if ((n = read(fd, p + got, cap - got)) == 0)
+			break;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* The one read pass. Returns the bytes read, or -1 and the read's errno in *err. */
+static int64_t
+scan_read(struct scan_worker *w, struct scan_job *j, int fd, uint64_t size, int *err)
+{
+	uint64_t total = 0;
+	uint8_t *p;
+	ssize_t n;
+
+	for (;;) {
+		p = slot_acquire(w);
+		if ((n = read_full(fd, p, w->slot_size)) == -1) {
+			*err = errno;
+			break;
+		}
+		if (j->check == NULL) {
+			j->f->kind = choose_kind(j->f->format, p, (size_t)n, j->f->path);
+			j->check = formats_check_init(j->f->kind);
+		}
+		if (n > 0)
+			slot_publish(w, j, p, (size_t)n);
+		total += (uint64_t)n;
+		/* Past the size at open: it grew, and reading on could last forever. */
+		if ((size_t)n < w->slot_size || total > size)
+			break;
+	}
+	ring_drain(w);
+	return n == -1 ? -1 : (int64_t)total;
+}
+
+static int
+same_time(const struct stat *a, const struct stat *b)
+{
+	return a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static void
+scan_finish(struct scan_job *j)
+{
+	struct scan_file *f = j->f;
+
+	if (f->error == NULL) {
+		crypto_blake2b_final(j->hash, f->blake2b);
+		zstream_crc32_final(&j->crc, &f->crc32);
+		formats_check_final(j->check, &f->check);
+		if (f->size == 0) {
+			/* Every checker but RAW's says so too; an empty export never vouches. */
+			free(f->check.detail);
+			f->check.status = FORMATS_CORRUPT;
+			f->check.detail = xstrdup("empty file (0 bytes)");
+		}
+	}
+	crypto_blake2b_free(j->hash);
+	formats_check_free(j->check);
+}
+
+static void
+scan_one(struct scan_worker *w, struct scan_file *f)
+{
+	struct scan_job j = { f, NULL, { 0 }, NULL };
+	struct stat before, after;
+	int64_t got;
+	int fd, err = 0;
+
+	/* O_NONBLOCK: should a FIFO replace the file after scan_stat, open must not wait. */
+	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
+		f->error = xasprintf("open: %s", strerror(errno));
+		return;
+	}
+	if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
+		f->error = xasprintf(
+		        "replaced by something other than a regular file after it was listed");
+		close(fd);
+		return;
+	}
+	f->size = (uint64_t)before.st_size;
+	f->mtime_s = before.st_mtim.tv_sec;
+	f->mtime_ns = before.st_mtim.tv_nsec;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	j.hash = crypto_blake2b_init(SCAN_DIGEST_LEN);
+	zstream_crc32_init(&j.crc);
+	if (f->size > w->slot_size && w->helpers_state == 0)
+		helpers_start(w);
+	w->piped = f->size > w->slot_size && w->helpers_state == 1;
+	got = scan_read(w, &j, fd, f->size, &err);
+	if (got == -1)
+		f->error = xasprintf("read: %s", strerror(err));
+	else if (fstat(fd, &after) != 0)
+		f->error = xasprintf("fstat: %s", strerror(errno));
+	else if (after.st_size != before.st_size || !same_time(&before, &after) ||
+	         (uint64_t)got != f->size)
+		f->error = xasprintf("changed during read: size %lld -> %lld bytes, mtime %s, "
+		                     "%s%lld bytes read",
+		                     (long long)before.st_size, (long long)after.st_size,
+		                     same_time(&before, &after) ? "unchanged" : "changed",
+		                     (uint64_t)got > f->size ? "at least " : "", (long long)got);
+	close(fd);
+	scan_finish(&j);
+}
+
+/* ---- the pool ---- */
+
+static const char *
+file_type(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	return "not a regular file";
+}
+
+/* On the calling thread, before the workers: the sizes order the work. */
+static void
+scan_stat(struct scan_file *f)
+{
+	struct stat st;
+
+	if (stat(f->path, &st) != 0) {
+		if (errno == ENOENT && lstat(f->path, &st) == 0 && S_ISLNK(st.st_mode))
+			f->error = xstrdup("dangling symbolic link");
+		else
+			f->error = xasprintf("stat: %s", strerror(errno));
+		return;
+	}
+	f->size = (uint64_t)st.st_size;
+	f->mtime_s = st.st_mtim.tv_sec;
+	f->mtime_ns = st.st_mtim.tv_nsec;
+	if (!S_ISREG(st.st_mode)) {
+		f->error = xasprintf("not a regular file: %s", file_type(st.st_mode));
+		return;
+	}
+	f->regular = 1;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct scan_worker *w = arg;
+	struct scan_pool *pool = w->pool;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&pool->next, 1)) < pool->norder)
+		scan_one(w, &pool->files[pool->order[i]]);
+	return NULL;
+}
+
+static void
+worker_init(struct scan_worker *w, struct scan_pool *pool, size_t slot_size)
+{
+	memset(w, 0, sizeof *w);
+	w->pool = pool;
+	w->slot_size = slot_size;
+	pthread_mutex_init(&w->ring.mu, NULL);
+	pthread_cond_init(&w->ring.ready, NULL);
+	pthread_cond_init(&w->ring.freed, NULL);
+	w->ring.slot[0] = xmalloc(slot_size);
+}
+
+static void
+worker_free(struct scan_worker *w)
+{
+	int i;
+
+	if (w->helpers_state == 1)
+		helpers_stop(w, NHELPERS);
+	for (i = 0; i < SCAN_RING_SLOTS; i++)
+		free(w->ring.slot[i]);
+	pthread_mutex_destroy(&w->ring.mu);
+	pthread_cond_destroy(&w->ring.ready);
+	pthread_cond_destroy(&w->ring.freed);
+}
+
+struct by_size {
+	uint64_t size;
+	size_t index;
+};
+
+static int
+cmp_size_desc(const void *a, const void *b)
+{
+	const struct by_size *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return x->index < y->index ? -1 : 1;
+}
+
+/* The regular files' indexes, largest first: the longest file starts at once. */
+static void
+pool_order(struct scan_pool *pool)
+{
+	struct by_size *v = xreallocarray(NULL, pool->norder + 1, sizeof *v);
+	size_t i;
+
+	for (i = 0; i < pool->norder; i++) {
+		v[i].size = pool->files[pool->order[i]].size;
+		v[i].index = pool->order[i];
+	}
+	qsort(v, pool->norder, sizeof *v, cmp_size_desc);
+	for (i = 0; i < pool->norder; i++)
+		pool->order[i] = v[i].index;
+	free(v);
+}
+
+static size_t
+slot_size_for(size_t workers)
+{
+	size_t s = SCAN_RING_BUDGET / (workers * SCAN_RING_SLOTS);
+
+	s -= s % SCAN_SLOT_MIN;
+	return s > SCAN_SLOT_MAX ? SCAN_SLOT_MAX : s < SCAN_SLOT_MIN ? SCAN_SLOT_MIN : s;
+}
+
+void
+scan_run(struct scan_file *files, size_t n, long long workers)
+{
+	struct scan_pool pool = { files, NULL, 0, 0 };
+	struct scan_worker *ws;
+	size_t i, nw, started;
+	int err;
+
+	for (i = 0; i < n; i++)
+		scan_stat(&files[i]);
+	pool.order = xreallocarray(NULL, n + 1, sizeof *pool.order);
+	for (i = 0; i < n; i++)
+		if (files[i].regular)
+			pool.order[pool.norder++] = i;
+	pool_order(&pool);
+	if (pool.norder == 0) {
+		free(pool.order);
+		return;
+	}
+	nw = workers < 1 ? 1 : (size_t)workers;
+	if (nw > pool.norder)
+		nw = pool.norder;
+	ws = xcalloc(nw, sizeof *ws);
+	for (i = 0; i < nw; i++)
+		worker_init(&ws[i], &pool, slot_size_for(nw));
+	/* The calling thread is worker 0. */
+	for (started = 1; started < nw; started++) {
+		err = pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]);
+		if (err != 0) {
+			log_warn("verify: %zu of %zu worker threads started: %s", started, nw,
+			         strerror(err));
+			break;
+		}
+	}
+	worker_main(&ws[0]);
+	for (i = 1; i < started; i++)
+		pthread_join(ws[i].thread, NULL);
+	for (i = 0; i < nw; i++)
+		worker_free(&ws[i]);
+	free(ws);
+	free(pool.order);
+}
+
+void
+scan_file_clear(struct scan_file *f)
+{
+	free(f->error);
+	f->error = NULL;
+	free(f->check.detail);
+	f->check.detail = NULL;
+}
