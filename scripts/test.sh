@@ -33,6 +33,6 @@ make -j"$jobs" check || rc=$?
 # The driver's counts as one plain closing line.
 cat tests/*/*.trs | awk '
 	$1 == ":test-result:" { n[$2]++; total++ }
-	END { printf "make check: %d passed, %d failed, %d skipped\n", n["PASS"] + n["XFAIL"],
+	END { printf "tests: %d passed, %d failed, %d skipped\n", n["PASS"] + n["XFAIL"],
 	      total - n["PASS"] - n["XFAIL"] - n["SKIP"], n["SKIP"] }'
 exit $rc
