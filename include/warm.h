@@ -22,8 +22,9 @@ struct warm_opts {
 
 /*
  * Runs the warm and appends the cachewarden.report/1 JSON document to
- * report. Returns the process exit code: 0 ok, 1 failed or mismatches,
- * 2 unknown dataset, 69 MySQL or Redis unavailable at start.
+ * report (also when MySQL or Redis is unreachable at start: every dataset
+ * then fails with that cause). Returns the process exit code: 0 ok, 1 failed
+ * or mismatches, 2 unknown dataset, 69 MySQL or Redis unavailable at start.
  */
 int warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *report);
 

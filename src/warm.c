@@ -1159,31 +1159,35 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 	char *cause = NULL, run_id[17];
 	uint8_t rnd[8];
 	size_t n, i;
-	int ok = 1;
+	int rv = 0;
 
 	if (warm_select(conf, opts, &sel, &n) != 0)
 		return 2;
-	if (warm_preflight(conf, opts->dry_run, &cause) != 0) {
-		log_error("warm: %s", cause);
-		free(cause);
-		free(sel);
-		return 69;
-	}
 	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
 		memset(rnd, 0, sizeof rnd);
 	for (i = 0; i < sizeof rnd; i++)
 		snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
 	jobs = xcalloc(n, sizeof *jobs);
+	/* Unreachable servers at start: every dataset fails with the cause, and says so. */
+	if (warm_preflight(conf, opts->dry_run, &cause) != 0) {
+		log_error("warm: %s", cause);
+		rv = 69;
+	}
 	for (i = 0; i < n; i++) {
 		warm_job_init(&jobs[i], conf, sel[i], opts, run_id);
-		warm_dataset(&jobs[i], workers);
+		if (cause != NULL)
+			jobs[i].failure = xstrdup(cause);
+		else
+			warm_dataset(&jobs[i], workers);
 		warm_summary(&jobs[i]);
-		ok &= strcmp(warm_job_status(&jobs[i]), "ok") == 0;
+		if (rv == 0 && strcmp(warm_job_status(&jobs[i]), "ok") != 0)
+			rv = 1;
 	}
+	free(cause);
 	warm_report(report, conf, opts, run_id, started, jobs, n);
 	for (i = 0; i < n; i++)
 		warm_job_free(&jobs[i]);
 	free(jobs);
 	free(sel);
-	return ok ? 0 : 1;
+	return rv;
 }

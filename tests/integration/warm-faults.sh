@@ -40,7 +40,7 @@ wait_pid() { # bounded wait for a background agent
 	wait "$1"
 }
 
-tap_plan 18
+tap_plan 19
 
 # 1. SIGKILL mid-run, then --resume.
 "$bin" -q -c "$conf" warm >/dev/null 2>&1 &
@@ -131,6 +131,8 @@ like "$rc: $out" "^69: .*certificate verify failed" "a server the CA did not sig
 
 # 5. MySQL down at start.
 harness_stop_mariadb
-out=$("$bin" -c "$HARNESS_DIR/tls.conf" warm 2>&1) && rc=0 || rc=$?
+out=$("$bin" -q -c "$HARNESS_DIR/tls.conf" warm --json) && rc=0 || rc=$?
 is "$rc" 69 "MySQL down at start exits 69"
+like "$(jq_field '" ".join((d["status"], d["datasets"][0]["status"], d["datasets"][0]["failure"]))' <<<"$out")" \
+	"^failed failed mysql 127\.0\.0\.1:[0-9]+: Can't connect" "and still reports the failure, with its cause"
 tap_done
