@@ -202,8 +202,13 @@ static void
 warm_keep_sample(struct warm_job *job, const struct encode_out *out)
 {
 	struct buf v = BUF_INIT;
-	int i;
+	int i, full;
 
+	pthread_mutex_lock(&job->lock);
+	full = job->nsamples >= WARM_KEEP_SAMPLES;
+	pthread_mutex_unlock(&job->lock);
+	if (full)
+		return;
 	if (out->value != NULL)
 		buf_add(&v, out->value, out->valuelen);
 	else
@@ -244,8 +249,7 @@ warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t 
 		}
 		(*keys)++;
 		if (job->opts->dry_run) {
-			if (job->nsamples < WARM_KEEP_SAMPLES)
-				warm_keep_sample(job, &w->out);
+			warm_keep_sample(job, &w->out);
 			continue;
 		}
 		for (c = 0; c < w->out.ncmds; c++)
