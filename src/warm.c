@@ -356,8 +356,10 @@ warm_settle(struct warm_worker *w, struct warm_inflight *f, int last, char **cau
 		free(msg);
 		free(first);
 	}
+	/* A refused command leaves its key unwritten (or without its expiry). */
 	if (!job->opts->dry_run)
-		atomic_fetch_add(&job->keys_written, (long long)f->keys);
+		atomic_fetch_add(&job->keys_written,
+		                 (long long)(f->keys - (errors < f->keys ? errors : f->keys)));
 	f->active = 0;
 	return warm_ack(job, &f->end, last, cause);
 }
@@ -1127,16 +1129,18 @@ warm_report(struct buf *report, const struct conf *conf, const struct warm_opts 
             const char *run_id, double started, struct warm_job *jobs, size_t n)
 {
 	char when[32];
-	size_t i, nok = 0;
+	size_t i, nok = 0, nfailed = 0;
 	struct json j;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		nok += strcmp(warm_job_status(&jobs[i]), "ok") == 0;
+		nfailed += strcmp(warm_job_status(&jobs[i]), "failed") == 0;
+	}
 	json_init(&j, report);
 	json_object_begin(&j, NULL);
 	json_string(&j, "schema", "cachewarden.report/1");
 	json_string(&j, "kind", "warm");
-	json_string(&j, "status", nok == n ? "ok" : nok == 0 ? "failed" : "partial");
+	json_string(&j, "status", nok == n ? "ok" : nfailed == n ? "failed" : "partial");
 	json_string(&j, "host", conf->agent.name);
 	json_string(&j, "agent_version", PACKAGE_VERSION);
 	json_string(&j, "run_id", run_id);

@@ -8,11 +8,11 @@ bin=${CACHEWARDEN:-./cachewarden}
 harness_require mariadbd redis-server openssl
 harness_init
 harness_start_mariadb
-harness_start_redis
+harness_start_redis --unixsocket "$HARNESS_DIR/redis.sock" --unixsocketperm 700
 conf=$HARNESS_DIR/agent.conf
 harness_write_conf "$conf" </dev/null
 
-tap_plan 15
+tap_plan 16
 out=$("$bin" -c "$conf" health 2>&1) && rc=0 || rc=$?
 is "$rc" 0 "health exits 0 when MySQL and Redis answer"
 like "$out" "mysql +127\.0\.0\.1:$MYSQL_PORT +ok +[0-9.]+ ms +.*MariaDB" "MySQL answered SELECT 1, with latency"
@@ -22,6 +22,17 @@ out=$("$bin" -c "$conf" --json health) && rc=0 || rc=$?
 is "$rc" 0 "health --json exits 0"
 like "$out" '^\{"schema":"cachewarden.health/1","status":"ok","host":"test-host","checks":\[' \
 	"health --json is a cachewarden.health/1 document"
+
+harness_write_conf "$HARNESS_DIR/sock.conf" <<CONF
+[mysql]
+socket = $MYSQL_SOCKET
+
+[redis]
+socket = $HARNESS_DIR/redis.sock
+CONF
+out=$("$bin" -c "$HARNESS_DIR/sock.conf" health 2>&1) && rc=0 || rc=$?
+like "$rc: $out" "^0: mysql +unix:$MYSQL_SOCKET +ok .*redis +unix:$HARNESS_DIR/redis.sock +ok " \
+	"both over Unix sockets"
 
 harness_stop_redis
 out=$("$bin" -c "$conf" health 2>&1) && rc=0 || rc=$?

@@ -40,7 +40,7 @@ wait_pid() { # bounded wait for a background agent
 	wait "$1"
 }
 
-tap_plan 19
+tap_plan 26
 
 # 1. SIGKILL mid-run, then --resume.
 "$bin" -q -c "$conf" warm >/dev/null 2>&1 &
@@ -75,6 +75,37 @@ wait_pid "$pid" && rc=0 || rc=$?
 is "$rc" 0 "a warm across a Redis restart finishes"
 like "$(cat "$HARNESS_DIR/restart.log")" "reconnect" "it logged the reconnects"
 ok "every key is present after the restart" all_keys
+
+# 2b. Redis gone for good mid-run: bounded retries, then failed with the cause.
+harness_redis_cli flushall >/dev/null
+"$bin" -c "$conf" warm --json >"$HARNESS_DIR/gone.json" 2>"$HARNESS_DIR/gone.log" &
+pid=$!
+sleep 1
+harness_stop_redis
+wait_pid "$pid" && rc=0 || rc=$?
+is "$rc" 1 "a warm whose Redis never comes back ends with exit 1"
+like "$(jq_field '" ".join((d["status"], d["datasets"][0]["failure"]))' <"$HARNESS_DIR/gone.json")" \
+	"^failed worker [0-9]+: redis 127\.0\.0\.1:[0-9]+: Connection refused" \
+	"as failed, naming the cause"
+ok "no checkpoint is lost: --resume can go on" test -s "$HARNESS_DIR/state/warm-products.ckpt"
+harness_restart_redis
+
+# 2c. An error reply (a key of another type) is counted and reported, not fatal.
+sed -i 's/^max_rows_per_sec = 40000$/max_rows_per_sec = 0/' "$conf"
+harness_redis_cli set product:77 not-a-hash >/dev/null
+out=$("$bin" -q -c "$conf" warm --json) && rc=0 || rc=$?
+is "$rc" 1 "a run with refused commands exits 1"
+like "$(jq_field '" ".join((d["status"], str(d["datasets"][0]["errors"]), str(d["datasets"][0]["keys_written"]), d["datasets"][0]["first_errors"][0]))' <<<"$out")" \
+	"^partial 1 $((rows - 1)) redis refused 1 command: WRONGTYPE" \
+	"reported as partial, with the count, the keys really written and the first error"
+ok "the file of checkpoints is cleared by a finished run" test ! -e "$HARNESS_DIR/state/warm-products.ckpt"
+
+# 2d. SELECT: [redis] db.
+harness_redis_cli flushall >/dev/null
+sed "s/^port = $REDIS_PORT\$/port = $REDIS_PORT\ndb = 3/" "$conf" >"$HARNESS_DIR/db3.conf"
+"$bin" -q -c "$HARNESS_DIR/db3.conf" warm && rc=0 || rc=$?
+is "$rc:$(harness_redis_cli -n 3 dbsize):$(harness_redis_cli -n 0 dbsize)" "0:$((rows + 1)):0" \
+	"[redis] db = 3 writes every key to database 3 only"
 
 # 3. AUTH: requirepass, then an ACL user.
 sed -i 's/^max_rows_per_sec = 40000$/max_rows_per_sec = 0/' "$conf"
