@@ -3,9 +3,12 @@
 #
 # Installs what is missing, builds, starts MariaDB, Redis and the fauxqs SNS
 # emulator on 127.0.0.1 (temp dir, free ports), seeds market_db.products,
-# then runs the agent: check-config, health, warm (with its JSON report) and
-# a read of one warmed key. Everything is stopped and removed at the end
-# (DEMO_KEEP=1 keeps the temp dir). DEMO_ROWS sets the table size.
+# then runs the agent: check-config, health, warm (with its JSON report), a
+# read of warmed keys, verify of a fresh export set (an RDB and a gzip'd
+# mysqldump, then one corrupted copy), and the reports as they arrive on the
+# SNS topic (read back from an SQS queue subscribed to it). Everything is
+# stopped and removed at the end (DEMO_KEEP=1 keeps the temp dir). DEMO_ROWS
+# sets the table size.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -24,9 +27,26 @@ HARNESS_KEEP=${DEMO_KEEP:-} . tests/lib/harness.sh
 harness_init
 harness_start_mariadb
 harness_start_redis
+harness_start_fauxqs
+harness_sns_setup cachewarden-reports raw
 harness_seed_products "$rows"
+exports=$HARNESS_DIR/exports
+mkdir -p "$exports"
 conf=$HARNESS_DIR/agent.conf
-harness_write_conf "$conf" <<'CONF'
+harness_write_conf "$conf" <<CONF
+[sns]
+topic_arn = $SNS_TOPIC_ARN
+endpoint = $SNS_ENDPOINT
+spool_dir = $HARNESS_DIR/spool
+credentials = env
+
+[verify]
+manifest_dir = $HARNESS_DIR/manifests
+
+[exports nightly]
+path = $exports/*
+max_age = 26h
+
 [warm]
 workers = 4
 ttl_jitter = 10
@@ -60,5 +80,25 @@ step redis-cli GET product:42:json
 harness_redis_cli get product:42:json
 step redis-cli GET cachewarden:generation:products
 harness_redis_cli get cachewarden:generation:products
+step "SNS topic -> SQS queue: the warm report as delivered"
+harness_sqs_wait_body "$SQS_QUEUE_URL" 20 | head -c 600
+echo
+
+# An export set like the nightly one: Redis's own dump and a gzip'd mysqldump.
+harness_redis_cli save >/dev/null
+cp "$REDIS_DIR/dump.rdb" "$exports/redis-$(date +%F).rdb"
+mariadb-dump --no-defaults --protocol=socket -S "$MYSQL_SOCKET" -uroot market_db products |
+	gzip >"$exports/market_db-$(date +%F).sql.gz"
+step cachewarden -c agent.conf verify
+./cachewarden -c "$conf" verify || true
+step "flip one byte in the middle of the RDB, verify again"
+size=$(stat -c %s "$exports"/redis-*.rdb)
+printf '\x5a' | dd of="$(ls "$exports"/redis-*.rdb)" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+./cachewarden -c "$conf" verify || echo "(exit $?: problems found and reported)"
+step "SNS topic -> SQS queue: the verify reports"
+for _ in 1 2; do
+	harness_sqs_wait_body "$SQS_QUEUE_URL" 20 | head -c 400
+	echo
+done
 echo
 echo "demo done: servers stopped, temp dir removed"
