@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# scripts/fuzz.sh [SECONDS] [TARGET...]: build the libFuzzer targets in
+# tests/fuzz with clang (ASan + UBSan + fuzzer) and run each for SECONDS
+# (default 60), seeded from tests/data. Prints the executions per target.
+# Not part of `make check`: fuzzing is open-ended; run it when parsers change.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-60}
+shift || true
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval)
+out=${FUZZ_DIR:-$top/fuzz-out}
+mkdir -p "$out"
+cd "$top"
+[[ -f config.h ]] || { ./autogen.sh >/dev/null && ./configure >/dev/null; }
+
+deps="libevent_core hiredis libcurl libssl libcrypto zlib libsodium"
+mysql=$(pkg-config --libs libmariadb 2>/dev/null || mysql_config --libs)
+flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -iquote include -iquote . -DSYSCONFDIR=\"/etc\""
+lib=$(ls src/*.c | grep -v src/main.c)
+for t in "${targets[@]}"; do
+	[[ -x $out/fuzz_$t && $out/fuzz_$t -nt tests/fuzz/fuzz_$t.c ]] ||
+		clang $flags $(pkg-config --cflags $deps libmariadb) -o "$out/fuzz_$t" \
+			"tests/fuzz/fuzz_$t.c" $lib $(pkg-config --libs $deps) $mysql -lpthread -lm
+done
+for t in "${targets[@]}"; do
+	corpus=$out/corpus-$t
+	mkdir -p "$corpus"
+	case $t in
+	conf) cp agent.conf tests/data/conf/*.conf "$corpus/" ;;
+	formats) cp tests/data/formats/* tests/data/zstream/* "$corpus/" 2>/dev/null || true ;;
+	jval) printf '{"a":[1,2.5e3,"x\\u00e9",null,true,{}]}' >"$corpus/seed.json" ;;
+	outbox) : ;;
+	esac
+	log=$out/fuzz_$t.log
+	"$out/fuzz_$t" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 \
+		"$corpus" >"$log" 2>&1 || { tail -n 30 "$log"; echo "fuzz_$t: FAILED"; exit 1; }
+	echo "fuzz_$t: $(grep -m1 stat::number_of_executed_units "$log" | awk '{print $2}') executions in ${secs}s, no crash"
+done
