@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -264,7 +265,10 @@ static void
 warm_advance(struct warm_cursor *cur, const struct mysqlsrc_batch *b)
 {
 	if (cur->range != NULL) {
-		cur->next = strtoll(b->last_key, NULL, 10) + 1;
+		long long last = strtoll(b->last_key, NULL, 10);
+
+		/* At the very top of the type the next read repeats one row: harmless. */
+		cur->next = last == LLONG_MAX ? last : last + 1;
 		return;
 	}
 	free(cur->after);
@@ -395,7 +399,7 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 	struct warm_cursor pos;
 	struct mysqlsrc_batch b;
 	size_t ncmds, keys, rows;
-	int rv = 0;
+	int rv = 0, in_flight;
 
 	warm_cursor_from_checkpoint(job, range, &pos);
 	while (!atomic_load(&job->stop)) {
@@ -424,6 +428,7 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 			warm_advance(&pos, &b);
 		mysqlsrc_batch_free(&b);
 		/* Redis worked on the batch in flight while we read and encoded this one. */
+		in_flight = f.active;
 		if (warm_settle(w, &f, rows == 0, cause) != 0 ||
 		    (ncmds > 0 && redisconn_flush(w->rc, cause) != 0)) {
 			redisconn_close(w->rc);
@@ -431,8 +436,12 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 			rv = 1;
 			break;
 		}
-		if (rows == 0)
+		if (rows == 0) {
+			/* Nothing was in flight to carry "done": an empty (rest of a) range. */
+			if (!in_flight && warm_ack(job, &pos, 1, cause) != 0)
+				rv = 1;
 			break;
+		}
 		f.active = 1;
 		f.ncmds = ncmds;
 		f.keys = keys;
