@@ -386,6 +386,21 @@ warm_cursor_from_checkpoint(struct warm_job *job, struct checkpoint_range *range
 }
 
 /*
+ * Rows the next page can hold at most, to reserve from the rate cap: a
+ * page, or fewer near the end of an integer range (whose keys are unique).
+ */
+static size_t
+warm_page_rows(const struct warm_job *job, const struct warm_cursor *pos)
+{
+	unsigned long long left;
+
+	if (pos->range == NULL || pos->next > pos->range->hi)
+		return job->batch_rows;
+	left = (unsigned long long)pos->range->hi - (unsigned long long)pos->next + 1;
+	return left < job->batch_rows ? (size_t)left : job->batch_rows;
+}
+
+/*
  * One pass over a range (or the single cursor of a non-integer key) from its
  * last acknowledged position. Returns 0 when the rows are all acknowledged
  * (or the job stops), 1 when a connection broke: the broken side is closed
@@ -398,12 +413,13 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 	struct warm_inflight f = { 0, 0, 0, { NULL, 0, NULL, 0 } };
 	struct warm_cursor pos;
 	struct mysqlsrc_batch b;
-	size_t ncmds, keys, rows;
+	size_t ncmds, keys, rows, want;
 	int rv = 0, in_flight;
 
 	warm_cursor_from_checkpoint(job, range, &pos);
 	while (!atomic_load(&job->stop)) {
-		bucket_take(&job->bucket, (double)job->batch_rows);
+		want = warm_page_rows(job, &pos);
+		bucket_take(&job->bucket, (double)want);
 		if (warm_fetch(w, &pos, &b, cause) != 0) {
 			mysqlsrc_close(w->src);
 			w->src = NULL;
@@ -421,7 +437,7 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		}
 		rows = b.nrows;
 		/* The cap is on rows read: a short page pays only for what it read. */
-		bucket_refund(&job->bucket, (double)(job->batch_rows - rows));
+		bucket_refund(&job->bucket, (double)(want - (rows < want ? rows : want)));
 		atomic_fetch_add(&job->rows_read, (long long)rows);
 		ncmds = warm_encode_batch(w, &b, &keys);
 		if (rows > 0)
