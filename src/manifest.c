@@ -78,6 +78,7 @@ manifest_find(const struct manifest *m, const char *path)
 
 	if (m->n == 0)
 		return NULL;
+	memset(&key, 0, sizeof key); /* only path is compared */
 	key.path = (char *)path;
 	return bsearch(&key, m->entries, m->n, sizeof *m->entries, cmp_entry);
 }
