@@ -610,10 +610,14 @@ warm_progress(struct warm_job *job, int tty, int final)
 {
 	long long done = atomic_load(&job->rows_read), total = job->shape.estimate;
 	double elapsed = bucket_now() - job->started, rate = elapsed > 0 ? done / elapsed : 0;
-	double eta = rate > 0 && total > done ? (double)(total - done) / rate : 0;
-	int width = 30,
-	    filled = total > 0 ? (int)(width * (done > total ? total : done) / total) : 0;
+	int width = 30, filled;
+	double eta;
 
+	/* The estimate comes from table statistics: never show more done than total. */
+	if (final || done > total)
+		total = done;
+	eta = rate > 0 && total > done ? (double)(total - done) / rate : 0;
+	filled = total > 0 ? (int)(width * done / total) : 0;
 	if (!tty) {
 		log_info("warm %s: %lld of ~%lld rows, %.0f rows/s, eta %.0f s", job->ds->name,
 		         done, total, rate, eta);

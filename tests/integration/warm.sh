@@ -74,7 +74,7 @@ CONF
 
 jq_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
-tap_plan 24
+tap_plan 26
 
 # --dry-run first: reads and encodes everything, writes nothing.
 out=$("$bin" -q -c "$conf" warm --dry-run --json wh) && rc=0 || rc=$?
@@ -132,6 +132,14 @@ out=$("$bin" -q -c "$HARNESS_DIR/sparse.conf" warm --json) && rc=0 || rc=$?
 is "$rc:$(jq_field 'd["datasets"][0]["keys_written"]' <<<"$out")" "0:6" \
 	"sparse keys over the whole BIGINT span: every range done, every row written"
 is "$(harness_redis_cli hget sp:9223372036854775807 v)" 6 "the largest BIGINT key is written"
+
+# On a terminal: a progress bar (rows of the estimate, rows/s, ETA).
+harness_redis_cli flushall >/dev/null
+script -qec "'$(realpath "$bin")' -c '$conf' warm --workers 2 wj" /dev/null >"$HARNESS_DIR/tty.out" 2>&1 || true
+like "$(tr '\r' '\n' <"$HARNESS_DIR/tty.out" | grep -a '^wj ' | tail -n 1)" \
+	"^wj +\[#+ *\] $rows/$rows rows +[0-9]+ rows/s eta +[0-9]+s$" "a TTY gets a progress bar"
+"$bin" -q -c "$conf" warm --workers 0 wj >/dev/null 2>&1 && rc=0 || rc=$?
+is "$rc" 2 "--workers outside 1..64 is a usage error"
 
 # An unknown dataset is a usage error.
 "$bin" -q -c "$conf" warm nosuch >/dev/null 2>&1 && rc=0 || rc=$?
