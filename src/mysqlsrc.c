@@ -1,6 +1,7 @@
 /* mysqlsrc: MySQL connections over MariaDB Connector/C. */
 #include "config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,7 +259,12 @@ static long long
 mysqlsrc_estimate(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
                   const struct mysqlsrc_shape *sh)
 {
-	long long span = sh->integer_key ? sh->max - sh->min + 1 : 0, rows = 0;
+	/* In unsigned arithmetic: the span of a BIGINT key can exceed LLONG_MAX. */
+	unsigned long long uspan = (unsigned long long)sh->max - (unsigned long long)sh->min;
+	long long span = !sh->integer_key     ? 0
+	                 : uspan >= LLONG_MAX ? LLONG_MAX
+	                                      : (long long)uspan + 1;
+	long long rows = 0;
 	const char *dot = strchr(scan->table, '.');
 	struct buf sql = BUF_INIT;
 	MYSQL_RES *res;

@@ -563,7 +563,7 @@ warm_plan(struct warm_job *job, long long workers)
 	if (!ck->integer_key || job->shape.empty)
 		return;
 	span = (unsigned long long)max - (unsigned long long)min; /* one less than the count */
-	if (n > span + 1)
+	if (span < ULLONG_MAX && n > span + 1) /* span + 1 keys; all of them wraps */
 		n = span + 1;
 	step = span / n + 1;
 	for (lo = min;;) {

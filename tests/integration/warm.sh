@@ -119,7 +119,7 @@ is "$(harness_redis_cli hexists w:7 name)" 0 "a NULL column is removed from an e
 
 # Sparse keys: most ranges of the span hold no row at all.
 harness_mysql market_db -e "CREATE TABLE sparse (id BIGINT PRIMARY KEY, v INT);
-	INSERT INTO sparse VALUES (-9000000000000000000, 1), (1, 2), (2, 3), (1000000, 4),
+	INSERT INTO sparse VALUES (-9223372036854775808, 1), (1, 2), (2, 3), (1000000, 4),
 	(5000000000, 5), (9223372036854775807, 6);"
 harness_write_conf "$HARNESS_DIR/sparse.conf" <<'CONF'
 [dataset sparse]
