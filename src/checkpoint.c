@@ -1,4 +1,4 @@
-/* checkpoint: durable warm cursors (write, fsync, rename). */
+/* checkpoint: durable warm cursors (fileio_replace: write, fsync, rename). */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "checkpoint.h"
+#include "fileio.h"
 #include "xmalloc.h"
 
 #define CHECKPOINT_MAGIC "cachewarden-checkpoint 1"
@@ -31,23 +32,6 @@ checkpoint_hex(struct buf *b, const char *s, size_t len)
 		buf_addc(b, digits[(unsigned char)s[i] >> 4]);
 		buf_addc(b, digits[(unsigned char)s[i] & 0xf]);
 	}
-}
-
-static int
-checkpoint_write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, data, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 char *
@@ -73,24 +57,7 @@ checkpoint_format(const struct checkpoint *ck)
 int
 checkpoint_write(const char *path, const char *text, char **cause)
 {
-	char *tmp;
-	int fd;
-
-	/* A name of our own per thread, in case two threads ever write at once. */
-	tmp = xasprintf("%s.tmp.%ld.%lx", path, (long)getpid(), (unsigned long)pthread_self());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
-	    checkpoint_write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0 ||
-	    rename(tmp, path) != 0) {
-		*cause = xasprintf("checkpoint %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	close(fd);
-	free(tmp);
-	return 0;
+	return fileio_replace(path, text, strlen(text), 0600, cause);
 }
 
 int

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "fileio.h"
 #include "manifest.h"
 #include "minisign.h"
 #include "xmalloc.h"
@@ -517,87 +518,10 @@ manifest_read_file(const char *path, struct buf *out, char **cause)
 	return 0;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* A rename is durable once the directory holding the name is synced. */
-static int
-sync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL   ? xstrdup(".")
-	            : slash == path ? xstrdup("/")
-	                            : xstrndup(path, (size_t)(slash - path));
-	int fd, rc = -1;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
-
-static int
-write_fd(int fd, const char *tmp, const void *data, size_t len, char **cause)
-{
-	const char *what = NULL;
-
-	if (write_all(fd, data, len) != 0)
-		what = "write";
-	else if (fsync(fd) != 0)
-		what = "fsync";
-	else if (fchmod(fd, 0644) != 0)
-		what = "chmod";
-	if (what != NULL) {
-		*cause = xasprintf("%s: %s: %s", tmp, what, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (close(fd) != 0) {
-		*cause = xasprintf("%s: close: %s", tmp, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int
 manifest_write_file(const char *path, const void *data, size_t len, char **cause)
 {
-	char *tmp = xasprintf("%s.XXXXXX", path);
-	int fd, rc = -1;
-
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	if (write_fd(fd, tmp, data, len, cause) != 0)
-		unlink(tmp);
-	else if (rename(tmp, path) != 0) {
-		*cause = xasprintf("%s: rename to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-	} else if (sync_parent(path) != 0)
-		*cause = xasprintf("%s: fsync of its directory: %s", path, strerror(errno));
-	else
-		rc = 0;
-	free(tmp);
-	return rc;
+	return fileio_replace(path, data, len, 0644, cause);
 }
 
 /* ---- signatures ---- */

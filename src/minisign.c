@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "fileio.h"
 #include "minisign.h"
 #include "xmalloc.h"
 
@@ -279,23 +280,6 @@ minisign_seckey_wipe(struct minisign_seckey *sk)
 
 /* ---- writing files ---- */
 
-static int
-write_all(int fd, const char *text, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, text, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Creates path, which must not exist, with text in it, synced to disk. */
 static int
 write_new(const char *path, mode_t mode, const char *text, char **cause)
@@ -306,7 +290,7 @@ write_new(const char *path, mode_t mode, const char *text, char **cause)
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
+	if (fileio_write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
@@ -318,34 +302,6 @@ write_new(const char *path, mode_t mode, const char *text, char **cause)
 		return -1;
 	}
 	return 0;
-}
-
-/* Replaces path atomically: readers see the old file or the whole new one. */
-static int
-write_replace(const char *path, const char *text, char **cause)
-{
-	char *tmp = xasprintf("%s.XXXXXX", path);
-	int fd, rc = -1;
-
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	if (fchmod(fd, 0644) != 0 || write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		close(fd);
-	} else if (close(fd) != 0) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-	} else if (rename(tmp, path) != 0) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-	} else {
-		rc = 0;
-	}
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
 }
 
 static char *
@@ -530,7 +486,7 @@ minisign_sign_file(const char *sec_path, const char *path, const char *sig_path,
 		sig_path = defpath = xasprintf("%s.minisig", path);
 	if (feed_file(path, sign_feed, s, cause) == 0 &&
 	    minisign_sign_final(s, trusted_comment, &text, cause) == 0)
-		rc = write_replace(sig_path, text, cause);
+		rc = fileio_replace(sig_path, text, strlen(text), 0644, cause);
 	minisign_sign_free(s);
 	free(text);
 	free(dflt);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "log.h"
 #include "outbox.h"
 #include "xmalloc.h"
@@ -268,58 +269,15 @@ outbox_now_ms(void)
 
 /* ---- files -------------------------------------------------------------- */
 
-static int
-outbox_fsync_dir(const char *dir)
-{
-	int fd, rv;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rv = fsync(fd);
-	close(fd);
-	return rv;
-}
-
-static int
-outbox_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* dir/name, whole or not at all: a temporary file, fsync, rename, fsync of dir. */
+/* dir/name, whole or not at all (fileio_replace). */
 static int
 outbox_write_file(const char *dir, const char *name, const void *data, size_t len, char **cause)
 {
-	char *tmp = xasprintf("%s/.%s.tmp", dir, name), *path = xasprintf("%s/%s", dir, name);
-	int fd, rv = -1;
+	char *path = xasprintf("%s/%s", dir, name);
+	int rv = fileio_replace(path, data, len, 0600, cause);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0 && outbox_write_all(fd, data, len) == 0 && fsync(fd) == 0) {
-		rv = close(fd);
-		fd = -1;
-		if (rv == 0 && (rv = rename(tmp, path)) == 0)
-			rv = outbox_fsync_dir(dir);
-	}
-	if (rv != 0) {
-		*cause = xasprintf("cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
 	free(path);
-	return rv == 0 ? 0 : -1;
+	return rv;
 }
 
 /* 0 and the contents (at most max + 1 bytes), 1 when the file is gone, -1 and a cause. */
@@ -684,7 +642,7 @@ outbox_bury(struct outbox *ob, const char *sub, const char *name, const char *wh
 		*cause = xasprintf("cannot move %s to %s: %s", from, subdir, strerror(errno));
 		rv = -1;
 	}
-	if (rv == 0 && (outbox_fsync_dir(subdir) != 0 || outbox_fsync_dir(ob->dir) != 0))
+	if (rv == 0 && (fileio_sync_dir(subdir) != 0 || fileio_sync_dir(ob->dir) != 0))
 		log_warn("spool: fsync after moving %s to %s: %s", name, sub, strerror(errno));
 	free(text);
 	free(subdir);
@@ -719,7 +677,7 @@ outbox_delivered(struct outbox *ob, const char *name)
 	/* Gone already is fine: the bound may have dropped it meanwhile. */
 	if (unlink(path) != 0 && errno != ENOENT)
 		log_warn("spool: delivered but cannot remove %s: %s", path, strerror(errno));
-	else if (outbox_fsync_dir(ob->dir) != 0)
+	else if (fileio_sync_dir(ob->dir) != 0)
 		log_warn("spool: fsync %s: %s", ob->dir, strerror(errno));
 	free(path);
 }

@@ -1,0 +1,23 @@
+/*
+ * fileio: durable file writes, shared by everything the agent keeps on disk
+ * (checkpoints, the report outbox, manifests, signatures).
+ *
+ * fileio_replace writes a whole file or nothing: a hidden temporary file in
+ * the same directory, fsync, rename over path, then fsync of the directory
+ * so the rename itself survives a crash. Readers see the old file or the new
+ * one, never a part.
+ */
+#ifndef CW_FILEIO_H
+#define CW_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes all of data, across short writes and EINTR; 0, or -1 with errno. */
+int fileio_write_all(int fd, const void *data, size_t len);
+/* fsync of a directory, making renames and unlinks in it durable; 0 or -1. */
+int fileio_sync_dir(const char *dir);
+/* 0, or -1 and a cause naming the path and the failed step. */
+int fileio_replace(const char *path, const void *data, size_t len, mode_t mode, char **cause);
+
+#endif
