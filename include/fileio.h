@@ -17,6 +17,8 @@
 int fileio_write_all(int fd, const void *data, size_t len);
 /* fsync of a directory, making renames and unlinks in it durable; 0 or -1. */
 int fileio_sync_dir(const char *dir);
+/* Creates dir and its missing parents with mode; 0, or -1 and a cause. */
+int fileio_mkdirs(const char *dir, mode_t mode, char **cause);
 /* 0, or -1 and a cause naming the path and the failed step. */
 int fileio_replace(const char *path, const void *data, size_t len, mode_t mode, char **cause);
 

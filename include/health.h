@@ -26,9 +26,17 @@ struct health_result {
 
 void health_run(const struct conf *conf, struct health_result *result);
 void health_result_free(struct health_result *result);
+/*
+ * Whether the result's status (ok or failed) differs from the one recorded
+ * in state_dir/health.last, which it then replaces: health reports go to
+ * SNS on changes only, so a check run every few seconds does not flood the
+ * topic. 1 changed (or first run), 0 same, -1 and a cause when the state
+ * cannot be read or written.
+ */
+int health_changed(const struct conf *conf, const struct health_result *result, char **cause);
 /* One line per check, for people. */
 void health_format_text(const struct health_result *result, struct buf *out);
-/* The cachewarden.health/1 JSON document. */
+/* The cachewarden.health/1 JSON document (kind "health", for the SNS report). */
 void health_format_json(const struct health_result *result, const struct conf *conf,
                         struct buf *out);
 

@@ -18,6 +18,9 @@
 #include "verify.h"
 #include "warm.h"
 
+/* Health checks must answer fast: a short delivery wait, the outbox keeps the rest. */
+#define CMD_HEALTH_REPORT_WAIT_MS 3000
+
 struct cmd_ctx {
 	const char *conf_path;
 	struct conf *conf; /* loaded for commands with needs_conf */
@@ -224,6 +227,34 @@ cmd_manifest(struct cmd_ctx *ctx, int argc, char **argv)
 	return manifest_cmd(ctx->conf, argc, argv);
 }
 
+/*
+ * A health result goes to SNS when it differs from the last one (and, when
+ * that cannot be known, when it failed), with a short wait: health checks
+ * run often and must answer quickly.
+ */
+static void
+cmd_report_health(struct cmd_ctx *ctx, const struct health_result *result)
+{
+	struct buf json = BUF_INIT;
+	char *cause = NULL;
+	int changed = health_changed(ctx->conf, result, &cause);
+
+	if (changed < 0) {
+		log_warn("health: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (changed == 0 || (changed < 0 && result->ok))
+		return;
+	health_format_json(result, ctx->conf, &json);
+	if (report_submit(ctx->conf, "health", result->ok ? "ok" : "failed", NULL, json.data,
+	                  json.len, CMD_HEALTH_REPORT_WAIT_MS, &cause) != 0) {
+		log_error("report: %s", cause);
+		free(cause);
+	}
+	buf_free(&json);
+}
+
 static int
 cmd_health(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -239,6 +270,8 @@ cmd_health(struct cmd_ctx *ctx, int argc, char **argv)
 	else
 		health_format_text(&result, &out);
 	fwrite(out.data, 1, out.len, stdout);
+	fflush(stdout);
+	cmd_report_health(ctx, &result);
 	rv = result.ok ? CW_EXIT_OK : CW_EXIT_UNAVAILABLE;
 	buf_free(&out);
 	health_result_free(&result);

@@ -45,6 +45,26 @@ fileio_sync_dir(const char *dir)
 }
 
 int
+fileio_mkdirs(const char *dir, mode_t mode, char **cause)
+{
+	char *copy = xstrdup(dir), *p;
+
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(copy, mode); /* errors show at the last step */
+		*p = '/';
+	}
+	free(copy);
+	if (mkdir(dir, mode) != 0 && errno != EEXIST) {
+		*cause = xasprintf("cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 fileio_replace(const char *path, const void *data, size_t len, mode_t mode, char **cause)
 {
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;

@@ -1,10 +1,13 @@
 /* health: timed MySQL and Redis checks. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "fileio.h"
 #include "health.h"
 #include "json.h"
 #include "mysqlsrc.h"
@@ -112,6 +115,7 @@ health_format_json(const struct health_result *result, const struct conf *conf, 
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
 	json_string(&j, "schema", "cachewarden.health/1");
+	json_string(&j, "kind", "health");
 	json_string(&j, "status", result->ok ? "ok" : "failed");
 	json_string(&j, "host", conf->agent.name);
 	json_array_begin(&j, "checks");
@@ -129,4 +133,33 @@ health_format_json(const struct health_result *result, const struct conf *conf, 
 	json_array_end(&j);
 	json_object_end(&j);
 	buf_addc(out, '\n');
+}
+
+int
+health_changed(const struct conf *conf, const struct health_result *result, char **cause)
+{
+	const char *now = result->ok ? "ok\n" : "failed\n";
+	char *path = xasprintf("%s/health.last", conf->agent.state_dir), last[16] = "";
+	FILE *f;
+	int rv;
+
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(last, sizeof last, f) == NULL)
+			last[0] = '\0';
+		fclose(f);
+	} else if (errno != ENOENT) {
+		*cause = xasprintf("cannot read %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (strcmp(last, now) == 0) {
+		free(path);
+		return 0;
+	}
+	rv = fileio_mkdirs(conf->agent.state_dir, 0700, cause) == 0 &&
+	                     fileio_replace(path, now, strlen(now), 0600, cause) == 0
+	             ? 1
+	             : -1;
+	free(path);
+	return rv;
 }

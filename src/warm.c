@@ -24,6 +24,7 @@
 #include "bucket.h"
 #include "checkpoint.h"
 #include "encode.h"
+#include "fileio.h"
 #include "json.h"
 #include "log.h"
 #include "mysqlsrc.h"
@@ -942,28 +943,6 @@ warm_report_dataset(struct json *j, struct warm_job *job)
 	json_object_end(j);
 }
 
-static int
-warm_mkdir(const char *dir, char **cause)
-{
-	char *copy = xstrdup(dir), *p;
-
-	for (p = copy + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
-			break;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		*cause = xasprintf("cannot create state_dir %s: %s", dir, strerror(errno));
-		free(copy);
-		return -1;
-	}
-	free(copy);
-	return 0;
-}
-
 /* Reads the table's shape and prepares the encoder and the ranges. */
 static int
 warm_prepare(struct warm_job *job, long long workers, char **cause)
@@ -985,7 +964,7 @@ warm_prepare(struct warm_job *job, long long workers, char **cause)
 		         "range",
 		         ds->name, ds->key_column);
 	job->ckpt_path = checkpoint_path(job->conf->agent.state_dir, ds->name);
-	if (!job->opts->dry_run && warm_mkdir(job->conf->agent.state_dir, cause) != 0)
+	if (!job->opts->dry_run && fileio_mkdirs(job->conf->agent.state_dir, 0700, cause) != 0)
 		return -1;
 	rv = job->opts->resume ? warm_resume(job, cause) : 1;
 	if (rv < 0)

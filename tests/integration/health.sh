@@ -12,7 +12,7 @@ harness_start_redis --unixsocket "$HARNESS_DIR/redis.sock" --unixsocketperm 700
 conf=$HARNESS_DIR/agent.conf
 harness_write_conf "$conf" </dev/null
 
-tap_plan 16
+tap_plan 19
 out=$("$bin" -c "$conf" health 2>&1) && rc=0 || rc=$?
 is "$rc" 0 "health exits 0 when MySQL and Redis answer"
 like "$out" "mysql +127\.0\.0\.1:$MYSQL_PORT +ok +[0-9.]+ ms +.*MariaDB" "MySQL answered SELECT 1, with latency"
@@ -20,7 +20,7 @@ like "$out" "redis +127\.0\.0\.1:$REDIS_PORT +ok +[0-9.]+ ms +PONG" "Redis answe
 
 out=$("$bin" -c "$conf" --json health) && rc=0 || rc=$?
 is "$rc" 0 "health --json exits 0"
-like "$out" '^\{"schema":"cachewarden.health/1","status":"ok","host":"test-host","checks":\[' \
+like "$out" '^\{"schema":"cachewarden.health/1","kind":"health","status":"ok","host":"test-host","checks":\[' \
 	"health --json is a cachewarden.health/1 document"
 
 harness_write_conf "$HARNESS_DIR/sock.conf" <<CONF
@@ -40,6 +40,29 @@ is "$rc" 69 "health exits 69 (EX_UNAVAILABLE) when Redis is down"
 like "$out" "redis +127\.0\.0\.1:$REDIS_PORT +FAIL .*Connection refused" "and names the cause"
 like "$out" "mysql +.* ok " "MySQL is still reported ok"
 unlike "$out" "$(cat "$MYSQL_PASSWORD_FILE")" "the MySQL password never appears"
+
+# Health results reach SNS when they change, not on every check.
+harness_start_fauxqs
+harness_sns_setup health-reports raw
+harness_write_conf "$HARNESS_DIR/sns.conf" <<CONF
+[sns]
+topic_arn = $SNS_TOPIC_ARN
+endpoint = $SNS_ENDPOINT
+spool_dir = $HARNESS_DIR/spool
+credentials = env
+CONF
+status_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["kind"], d["status"])'; }
+rm -f "$HARNESS_DIR/state/health.last"
+"$bin" -q -c "$HARNESS_DIR/sns.conf" health >/dev/null && rc=0 || rc=$?
+is "$rc:$(harness_sqs_wait_body "$SQS_QUEUE_URL" 10 | status_of)" "69:health failed" \
+	"a first result (Redis down) is published"
+harness_start_redis --unixsocket "$HARNESS_DIR/redis.sock" --unixsocketperm 700
+"$bin" -q -c "$HARNESS_DIR/sns.conf" health >/dev/null && rc=0 || rc=$?
+is "$rc:$(harness_sqs_wait_body "$SQS_QUEUE_URL" 10 | status_of)" "0:health ok" \
+	"the change back to ok is published"
+"$bin" -q -c "$HARNESS_DIR/sns.conf" health >/dev/null && rc=0 || rc=$?
+is "$rc:$(harness_sqs_wait_body "$SQS_QUEUE_URL" 2)" "0:" "an unchanged result is not published again"
+harness_stop_redis
 
 # MySQL over TLS: a CA and a server certificate for 127.0.0.1 made here.
 harness_start_redis
