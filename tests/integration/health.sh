@@ -51,7 +51,7 @@ endpoint = $SNS_ENDPOINT
 spool_dir = $HARNESS_DIR/spool
 credentials = env
 CONF
-status_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["kind"], d["status"])'; }
+status_of() { harness_json 'd["kind"] + " " + d["status"]'; }
 rm -f "$HARNESS_DIR/state/health.last"
 "$bin" -q -c "$HARNESS_DIR/sns.conf" health >/dev/null && rc=0 || rc=$?
 is "$rc:$(harness_sqs_wait_body "$SQS_QUEUE_URL" 10 | status_of)" "69:health failed" \
@@ -67,16 +67,7 @@ harness_stop_redis
 # MySQL over TLS: a CA and a server certificate for 127.0.0.1 made here.
 harness_start_redis
 tls=$HARNESS_DIR/tls
-mkdir -p "$tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cw-test-ca \
-	-keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$tls/server.key" \
-	-out "$tls/server.csr" 2>/dev/null
-openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-	-CAcreateserial -days 2 -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
-	-out "$tls/server.pem" 2>/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca \
-	-keyout "$tls/other.key" -out "$tls/other.pem" 2>/dev/null
+harness_make_certs "$tls"
 tls_conf() {
 	harness_write_conf "$HARNESS_DIR/tls.conf" <<CONF
 [mysql]

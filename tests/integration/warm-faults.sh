@@ -29,7 +29,6 @@ columns = sku, name, price, stock, updated_at
 key = product:{id}
 type = hash
 CONF
-jq_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 all_keys() {
 	python3 "$check" --socket "$MYSQL_SOCKET" --redis-port "$REDIS_PORT" --table products \
 		--key-column id --type hash --key 'product:{id}' --columns sku,name,price,stock,updated_at
@@ -56,7 +55,7 @@ diag "acknowledged before the kill: $acked of $rows rows"
 ok_if "$([[ $acked -gt 0 && $acked -lt $rows ]]; echo $?)" "the kill landed mid-run"
 out=$("$bin" -q -c "$conf" warm --resume --json) && rc=0 || rc=$?
 is "$rc" 0 "warm --resume finishes"
-read_again=$(jq_field 'd["datasets"][0]["rows_read"]' <<<"$out")
+read_again=$(harness_json 'd["datasets"][0]["rows_read"]' <<<"$out")
 diag "--resume read $read_again rows for the $((rows - acked)) not acknowledged"
 ok_if "$([[ $read_again -ge $((rows - acked)) && $read_again -le $((rows - acked + 4 * 1000)) ]]; echo $?)" \
 	"--resume re-reads at most one batch per worker"
@@ -84,7 +83,7 @@ sleep 1
 harness_stop_redis
 wait_pid "$pid" && rc=0 || rc=$?
 is "$rc" 1 "a warm whose Redis never comes back ends with exit 1"
-like "$(jq_field '" ".join((d["status"], d["datasets"][0]["failure"]))' <"$HARNESS_DIR/gone.json")" \
+like "$(harness_json '" ".join((d["status"], d["datasets"][0]["failure"]))' <"$HARNESS_DIR/gone.json")" \
 	"^failed worker [0-9]+: redis 127\.0\.0\.1:[0-9]+: Connection refused" \
 	"as failed, naming the cause"
 ok "no checkpoint is lost: --resume can go on" test -s "$HARNESS_DIR/state/warm-products.ckpt"
@@ -95,7 +94,7 @@ sed -i 's/^max_rows_per_sec = 40000$/max_rows_per_sec = 0/' "$conf"
 harness_redis_cli set product:77 not-a-hash >/dev/null
 out=$("$bin" -q -c "$conf" warm --json) && rc=0 || rc=$?
 is "$rc" 1 "a run with refused commands exits 1"
-like "$(jq_field '" ".join((d["status"], str(d["datasets"][0]["errors"]), str(d["datasets"][0]["keys_written"]), d["datasets"][0]["first_errors"][0]))' <<<"$out")" \
+like "$(harness_json '" ".join((d["status"], str(d["datasets"][0]["errors"]), str(d["datasets"][0]["keys_written"]), d["datasets"][0]["first_errors"][0]))' <<<"$out")" \
 	"^partial 1 $((rows - 1)) redis refused 1 command: WRONGTYPE" \
 	"reported as partial, with the count, the keys really written and the first error"
 ok "the file of checkpoints is cleared by a finished run" test ! -e "$HARNESS_DIR/state/warm-products.ckpt"
@@ -133,14 +132,7 @@ is "$rc" 0 "warm as an ACL user"
 
 # 4. TLS, with a CA and a server certificate for 127.0.0.1 made here.
 tls=$HARNESS_DIR/tls
-mkdir -p "$tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cw-test-ca \
-	-keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$tls/server.key" \
-	-out "$tls/server.csr" 2>/dev/null
-openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-	-CAcreateserial -days 2 -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
-	-out "$tls/server.pem" 2>/dev/null
+harness_make_certs "$tls"
 harness_stop_redis
 HARNESS_REDIS_CLI_ARGS=(--tls --cacert "$tls/ca.pem")
 REDIS_PORT=$(harness_free_port)
@@ -154,8 +146,6 @@ CONF
 out=$("$bin" -c "$HARNESS_DIR/tls.conf" warm --json 2>/dev/null) && rc=0 || rc=$?
 is "$rc" 0 "warm over TLS"
 is "$(harness_redis_cli dbsize)" "$((rows + 1))" "every key arrived over TLS"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca \
-	-keyout "$tls/other.key" -out "$tls/other.pem" 2>/dev/null
 sed -i "s|^ca_file = .*|ca_file = $tls/other.pem|" "$HARNESS_DIR/tls.conf"
 out=$("$bin" -c "$HARNESS_DIR/tls.conf" warm 2>&1) && rc=0 || rc=$?
 like "$rc: $out" "^69: .*certificate verify failed" "a server the CA did not sign is refused (69)"
@@ -164,6 +154,6 @@ like "$rc: $out" "^69: .*certificate verify failed" "a server the CA did not sig
 harness_stop_mariadb
 out=$("$bin" -q -c "$HARNESS_DIR/tls.conf" warm --json) && rc=0 || rc=$?
 is "$rc" 69 "MySQL down at start exits 69"
-like "$(jq_field '" ".join((d["status"], d["datasets"][0]["status"], d["datasets"][0]["failure"]))' <<<"$out")" \
+like "$(harness_json '" ".join((d["status"], d["datasets"][0]["status"], d["datasets"][0]["failure"]))' <<<"$out")" \
 	"^failed failed mysql 127\.0\.0\.1:[0-9]+: Can't connect" "and still reports the failure, with its cause"
 tap_done

@@ -72,7 +72,6 @@ where = data IS NOT NULL
 ttl = 10m
 CONF
 
-jq_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 tap_plan 26
 
@@ -80,22 +79,22 @@ tap_plan 26
 out=$("$bin" -q -c "$conf" warm --dry-run --json wh) && rc=0 || rc=$?
 is "$rc" 0 "warm --dry-run exits 0"
 is "$(harness_redis_cli dbsize)" 0 "--dry-run leaves Redis empty"
-is "$(jq_field 'd["datasets"][0]["rows_read"]' <<<"$out")" "$rows" "--dry-run reads every row"
-is "$(jq_field 'len(d["datasets"][0]["samples"])' <<<"$out")" 3 "--dry-run reports sample keys and values"
-like "$(jq_field 'd["datasets"][0]["samples"][0]["key"]' <<<"$out")" '^w:[0-9]+$' "a sample key"
+is "$(harness_json 'd["datasets"][0]["rows_read"]' <<<"$out")" "$rows" "--dry-run reads every row"
+is "$(harness_json 'len(d["datasets"][0]["samples"])' <<<"$out")" 3 "--dry-run reports sample keys and values"
+like "$(harness_json 'd["datasets"][0]["samples"][0]["key"]' <<<"$out")" '^w:[0-9]+$' "a sample key"
 [[ -z $(ls -A "$HARNESS_DIR/state") ]]
 ok_if $? "--dry-run leaves no checkpoint"
 
 start=$(date +%s)
 out=$("$bin" -q -c "$conf" warm --json) && rc=0 || rc=$?
 is "$rc" 0 "warm of hash, json and string datasets exits 0"
-is "$(jq_field 'd["status"]' <<<"$out")" ok "the report says ok"
-is "$(jq_field '[x["keys_written"] for x in d["datasets"]]' <<<"$out")" \
+is "$(harness_json 'd["status"]' <<<"$out")" ok "the report says ok"
+is "$(harness_json '[x["keys_written"] for x in d["datasets"]]' <<<"$out")" \
 	"[$rows, $rows, $(harness_mysql -N market_db -e 'SELECT COUNT(*) FROM warmtest WHERE data IS NOT NULL')]" \
 	"every row became a key; where filtered the string dataset"
-is "$(jq_field '[x["verify"]["mismatches"] for x in d["datasets"]]' <<<"$out")" "[0, 0, 0]" \
+is "$(harness_json '[x["verify"]["mismatches"] for x in d["datasets"]]' <<<"$out")" "[0, 0, 0]" \
 	"the agent's own read-back found no mismatch"
-is "$(jq_field '[x["verify"]["sampled"] > 400 for x in d["datasets"]]' <<<"$out")" "[True, True, True]" \
+is "$(harness_json '[x["verify"]["sampled"] > 400 for x in d["datasets"]]' <<<"$out")" "[True, True, True]" \
 	"and it sampled the keys"
 
 common=(--socket "$MYSQL_SOCKET" --redis-port "$REDIS_PORT" --table warmtest --key-column id)
@@ -106,7 +105,7 @@ ok "json: every key equals its row (numbers, null, escapes, UTF-8, 64 KiB)" pyth
 ok "string: every key holds value_column's bytes, TTL within 10m minus 20 %" python3 "$check" "${common[@]}" \
 	--type string --key 'ws:{id}' --columns data,name --value-column data --where 'data IS NOT NULL' \
 	--ttl 600 --jitter 20 --started "$start"
-is "$(harness_redis_cli get wj:4242 | jq_field 'len(d["note"])')" 65536 "the 64 KiB text arrived whole"
+is "$(harness_redis_cli get wj:4242 | harness_json 'len(d["note"])')" 65536 "the 64 KiB text arrived whole"
 like "$(harness_redis_cli get cachewarden:generation:wh)" '^\{"finished_at":"[0-9T:-]+Z","rows":100000,"host":"test-host","run_id":"[0-9a-f]{16}"\}$' \
 	"the generation marker is written"
 [[ -z $(ls -A "$HARNESS_DIR/state") ]]
@@ -129,7 +128,7 @@ columns = v
 key = sp:{id}
 CONF
 out=$("$bin" -q -c "$HARNESS_DIR/sparse.conf" warm --json) && rc=0 || rc=$?
-is "$rc:$(jq_field 'd["datasets"][0]["keys_written"]' <<<"$out")" "0:6" \
+is "$rc:$(harness_json 'd["datasets"][0]["keys_written"]' <<<"$out")" "0:6" \
 	"sparse keys over the whole BIGINT span: every range done, every row written"
 is "$(harness_redis_cli hget sp:9223372036854775807 v)" 6 "the largest BIGINT key is written"
 
@@ -159,7 +158,7 @@ CONF
 sed -i 's/^\[warm\]$/[warm]\nmax_rows_per_sec = 5000/' "$conf"
 out=$("$bin" -q -c "$conf" warm --json rate) && rc=0 || rc=$?
 is "$rc" 0 "a rate-limited warm exits 0"
-rate=$(jq_field 'd["datasets"][0]["rows_per_sec"]' <<<"$out")
+rate=$(harness_json 'd["datasets"][0]["rows_per_sec"]' <<<"$out")
 diag "20000 rows at max_rows_per_sec = 5000: $rate rows/s"
 ok_if "$(python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 5500 else 1)" "$rate"; echo $?)" \
 	"the rate stays under the cap + 10 %"

@@ -791,3 +791,28 @@ harness_write_conf() {
 	done
 	_harness_log "harness_write_conf: nothing on stdin, nothing appended"
 }
+
+# ---- test helpers -------------------------------------------------------------
+
+# harness_make_certs DIR: a throwaway CA (ca.pem), a server certificate for
+# 127.0.0.1 signed by it (server.pem, server.key), and an unrelated CA
+# (other.pem) for negative tests.
+harness_make_certs() {
+	local d=${1:?harness_make_certs DIR}
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cw-test-ca \
+		-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$d/server.key" \
+			-out "$d/server.csr" 2>/dev/null &&
+		openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+			-CAcreateserial -days 2 -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
+			-out "$d/server.pem" 2>/dev/null &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca \
+			-keyout "$d/other.key" -out "$d/other.pem" 2>/dev/null ||
+		_harness_die "harness_make_certs: openssl failed"
+}
+
+# harness_json EXPR < JSON: prints the Python expression EXPR of the document d.
+harness_json() {
+	python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
