@@ -14,14 +14,19 @@ mkdir -p "$out"
 cd "$top"
 [[ -f config.h ]] || { ./autogen.sh >/dev/null && ./configure >/dev/null; }
 
-deps="libevent_core hiredis libcurl libssl libcrypto zlib libsodium"
-mysql=$(pkg-config --libs libmariadb 2>/dev/null || mysql_config --libs)
-flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -iquote include -iquote . -DSYSCONFDIR=\"/etc\""
-lib=$(ls src/*.c | grep -v src/main.c)
+deps=(libevent_core hiredis libcurl libssl libcrypto zlib libsodium libmariadb)
+read -ra cflags <<<"$(pkg-config --cflags "${deps[@]}")"
+read -ra libs <<<"$(pkg-config --libs "${deps[@]}")"
+flags=(-g -O1 -std=c11 -D_GNU_SOURCE '-fsanitize=fuzzer,address,undefined' -iquote include
+	-iquote . '-DSYSCONFDIR="/etc"')
+lib=()
+for f in src/*.c; do
+	[[ $f == src/main.c ]] || lib+=("$f")
+done
 for t in "${targets[@]}"; do
 	[[ -x $out/fuzz_$t && $out/fuzz_$t -nt tests/fuzz/fuzz_$t.c ]] ||
-		clang $flags $(pkg-config --cflags $deps libmariadb) -o "$out/fuzz_$t" \
-			"tests/fuzz/fuzz_$t.c" $lib $(pkg-config --libs $deps) $mysql -lpthread -lm
+		clang "${flags[@]}" "${cflags[@]}" -o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" \
+			"${lib[@]}" "${libs[@]}" -lpthread -lm
 done
 for t in "${targets[@]}"; do
 	corpus=$out/corpus-$t
