@@ -20,8 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* "2026-01-02T03:04:05Z" and its NUL. */
-#define AUDIT_TIME_LEN 21
+#include "clocks.h"
+
+/* "2026-01-02T03:04:05Z" and its NUL (clocks.h). */
+#define AUDIT_TIME_LEN CLOCKS_RFC3339_LEN
 
 struct audit_tier {
 	const char *name;
@@ -60,7 +62,5 @@ const char *audit_kind_name(enum audit_kind kind);
 
 /* "45s", "5m 3s", "26h", "1d 12h": at most two units, for messages. */
 void audit_format_duration(long long seconds, char *out, size_t outsize);
-/* RFC 3339 UTC, second precision. */
-void audit_format_time(int64_t t, char out[AUDIT_TIME_LEN]);
 
 #endif

@@ -22,7 +22,5 @@ void bucket_destroy(struct bucket *b);
 void bucket_take(struct bucket *b, double n);
 /* Gives back tokens taken but not used (a batch shorter than reserved). */
 void bucket_refund(struct bucket *b, double n);
-/* Seconds since an arbitrary start, monotonic. */
-double bucket_now(void);
 
 #endif

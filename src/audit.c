@@ -67,18 +67,6 @@ audit_format_duration(long long s, char *out, size_t outsize)
 		         units[i + 1].unit);
 }
 
-void
-audit_format_time(int64_t t, char out[AUDIT_TIME_LEN])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0)
-		snprintf(out, AUDIT_TIME_LEN, "@%lld", (long long)t);
-	else
-		strftime(out, AUDIT_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void __attribute__((format(printf, 4, 5)))
 add(struct audit_problem **out, size_t *nout, enum audit_kind kind, const char *fmt, ...)
 {
@@ -130,8 +118,8 @@ audit_gaps(const struct audit_input *in, const struct audit_tier *t, const int64
 	for (i = first + 1; i < in->n; i++) {
 		if (sorted[i] - sorted[i - 1] <= max_gap)
 			continue;
-		audit_format_time(sorted[i - 1], from);
-		audit_format_time(sorted[i], to);
+		clocks_rfc3339(sorted[i - 1], from);
+		clocks_rfc3339(sorted[i], to);
 		audit_format_duration(sorted[i] - sorted[i - 1], len, sizeof len);
 		audit_format_duration(max_gap, limit, sizeof limit);
 		audit_format_duration(t->interval_s, every, sizeof every);

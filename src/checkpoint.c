@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "checkpoint.h"
+#include "crypto.h"
 #include "fileio.h"
 #include "xmalloc.h"
 
@@ -22,16 +23,13 @@ checkpoint_path(const char *state_dir, const char *dataset)
 	return xasprintf("%s/warm-%s.ckpt", state_dir, dataset);
 }
 
+/* Appends len bytes of s as lower-case hex. */
 static void
 checkpoint_hex(struct buf *b, const char *s, size_t len)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		buf_addc(b, digits[(unsigned char)s[i] >> 4]);
-		buf_addc(b, digits[(unsigned char)s[i] & 0xf]);
-	}
+	buf_reserve(b, 2 * len);
+	crypto_hex((const uint8_t *)s, len, b->data + b->len);
+	b->len += 2 * len;
 }
 
 char *

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clocks.h"
 #include "fileio.h"
 #include "health.h"
 #include "json.h"
@@ -14,21 +15,12 @@
 #include "redisconn.h"
 #include "xmalloc.h"
 
-static double
-health_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static void
 health_mysql(const struct conf *conf, struct health_check *c)
 {
 	struct mysqlsrc *src;
 	char *cause = NULL;
-	double start = health_now_ms();
+	double start = clocks_mono() * 1000.0;
 
 	c->name = "mysql";
 	c->target = mysqlsrc_target(conf);
@@ -42,7 +34,7 @@ health_mysql(const struct conf *conf, struct health_check *c)
 		                    ? xasprintf("%s, TLS %s", mysqlsrc_server_version(src), cipher)
 		                    : xstrdup(mysqlsrc_server_version(src));
 	}
-	c->latency_ms = health_now_ms() - start;
+	c->latency_ms = clocks_mono() * 1000.0 - start;
 	mysqlsrc_close(src);
 }
 
@@ -53,7 +45,7 @@ health_redis(const struct conf *conf, struct health_check *c)
 	struct redis_reply *r = NULL;
 	struct redisconn *rc;
 	char *cause = NULL;
-	double start = health_now_ms();
+	double start = clocks_mono() * 1000.0;
 
 	c->name = "redis";
 	c->target = redisconn_target(conf);
@@ -67,7 +59,7 @@ health_redis(const struct conf *conf, struct health_check *c)
 		c->ok = 1;
 		c->detail = xstrdup("PONG");
 	}
-	c->latency_ms = health_now_ms() - start;
+	c->latency_ms = clocks_mono() * 1000.0 - start;
 	redis_reply_free(r);
 	redisconn_close(rc);
 }

@@ -465,24 +465,7 @@ manifest_path(const char *dir, const char *set)
 int
 manifest_mkdir(const char *dir, char **cause)
 {
-	char *copy = xstrdup(dir), *p = copy;
-	int rc = 0, last = 0;
-
-	/* Each prefix ending at a slash, then the whole path. */
-	while (rc == 0 && !last) {
-		p += strspn(p, "/");
-		p += strcspn(p, "/");
-		last = *p == '\0';
-		*p = '\0';
-		if (mkdir(copy, 0750) != 0 && errno != EEXIST) {
-			*cause = xasprintf("%s: mkdir: %s", copy, strerror(errno));
-			rc = -1;
-		}
-		if (!last)
-			*p = '/';
-	}
-	free(copy);
-	return rc;
+	return fileio_mkdirs(dir, 0750, cause);
 }
 
 int

@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "clocks.h"
+#include "crypto.h"
 #include "fileio.h"
 #include "log.h"
 #include "outbox.h"
@@ -192,28 +193,12 @@ outbox_record_free(struct outbox_record *r)
 
 /* ---- ids, time, backoff ------------------------------------------------- */
 
-static void
-outbox_random_bytes(void *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = getrandom(p, len, 0)) < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("getrandom: %s", strerror(errno));
-		}
-		p = (char *)p + n;
-		len -= (size_t)n;
-	}
-}
-
 uint32_t
 outbox_random(void)
 {
 	uint32_t v;
 
-	outbox_random_bytes(&v, sizeof v);
+	crypto_random(&v, sizeof v);
 	return v;
 }
 
@@ -229,7 +214,7 @@ outbox_new_id(char id[OUTBOX_ID_LEN + 1])
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	sub = (unsigned)((uint64_t)(ts.tv_nsec % 1000000) * 4096 / 1000000);
-	outbox_random_bytes(u + 8, 8);
+	crypto_random(u + 8, 8);
 	u[0] = (unsigned char)(ms >> 40);
 	u[1] = (unsigned char)(ms >> 32);
 	u[2] = (unsigned char)(ms >> 24);
@@ -261,10 +246,7 @@ outbox_backoff_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms, uint32_t 
 int64_t
 outbox_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clocks_mono() * 1000);
 }
 
 /* ---- files -------------------------------------------------------------- */
@@ -629,13 +611,10 @@ outbox_bury(struct outbox *ob, const char *sub, const char *name, const char *wh
 {
 	char *subdir = xasprintf("%s/%s", ob->dir, sub), *cname = xasprintf("%s.cause", name);
 	char *from = xasprintf("%s/%s", ob->dir, name), *to = xasprintf("%s/%s", subdir, name);
-	char stamp[32], *text;
-	time_t now = time(NULL);
-	struct tm tm;
+	char stamp[CLOCKS_RFC3339_LEN], *text;
 	int rv;
 
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	clocks_rfc3339((int64_t)time(NULL), stamp);
 	text = xasprintf("%s %s\n", stamp, why);
 	rv = outbox_write_file(subdir, cname, text, strlen(text), cause);
 	if (rv == 0 && rename(from, to) != 0) {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clocks.h"
 #include "cmd.h"
 #include "json.h"
 #include "jval.h"
@@ -104,15 +105,6 @@ report_deliver(void *arg, const struct outbox_record *r, char **detail)
 }
 
 static void
-report_sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void
 report_add(struct report_flush_result *res, const struct outbox_flush_stats *st)
 {
 	res->delivered += st->delivered;
@@ -149,7 +141,7 @@ report_pump(struct report_session *s, int wait_ms, struct report_flush_result *r
 			break;
 		if (outbox_now_ms() + delay >= deadline)
 			break;
-		report_sleep_ms(delay);
+		clocks_sleep((double)delay / 1000);
 	}
 	if (res->pending > 0 && !res->busy)
 		log_warn("%u report%s not delivered yet, kept in %s: %s", res->pending,
@@ -321,26 +313,14 @@ report_args(const char *cmd, int argc, char **argv, int first, int *wait_ms, int
 	return 0;
 }
 
-static void
-report_rfc3339(int64_t ms, char out[32])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static char *
 report_test_json(const struct conf *conf)
 {
 	struct buf b = BUF_INIT;
-	char when[32];
-	struct timespec ts;
+	char when[CLOCKS_RFC3339_LEN];
 	struct json j;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	report_rfc3339((int64_t)ts.tv_sec * 1000, when);
+	clocks_rfc3339((int64_t)clocks_wall(), when);
 	json_init(&j, &b);
 	json_object_begin(&j, NULL);
 	json_string(&j, "schema", "cachewarden.report/1");
@@ -455,7 +435,7 @@ static const char *const report_states[] = { "pending", "dead", "quarantined" };
 static void
 report_entry_json(struct json *j, const struct outbox_entry *e)
 {
-	char when[32];
+	char when[CLOCKS_RFC3339_LEN];
 
 	json_object_begin(j, NULL);
 	json_string(j, "state", report_states[e->state]);
@@ -463,7 +443,7 @@ report_entry_json(struct json *j, const struct outbox_entry *e)
 	json_int(j, "size", (int64_t)e->size);
 	json_bool(j, "valid", e->valid);
 	if (e->valid) {
-		report_rfc3339(e->rec.created_ms, when);
+		clocks_rfc3339(e->rec.created_ms / 1000, when);
 		json_string(j, "report_id", e->rec.id);
 		json_string(j, "kind", e->rec.kind);
 		json_string(j, "status", e->rec.status);
@@ -478,14 +458,14 @@ report_entry_json(struct json *j, const struct outbox_entry *e)
 static void
 report_entry_text(struct buf *out, const struct outbox_entry *e)
 {
-	char when[32];
+	char when[CLOCKS_RFC3339_LEN];
 
 	if (!e->valid) {
 		buf_printf(out, "%-11s %s  %s\n", report_states[e->state], e->name,
 		           e->why != NULL ? e->why : "");
 		return;
 	}
-	report_rfc3339(e->rec.created_ms, when);
+	clocks_rfc3339(e->rec.created_ms / 1000, when);
 	buf_printf(out, "%-11s %s  %s  %s %s  %llu B  %s\n", report_states[e->state], e->rec.id,
 	           when, e->rec.kind, e->rec.status, (unsigned long long)e->size,
 	           e->why != NULL ? e->why : e->rec.subject);

@@ -128,7 +128,7 @@ changed(const struct manifest_entry *e, const struct scan_file *f, struct verify
 	crypto_hex(f->blake2b, SCAN_DIGEST_LEN, now_hex);
 	crypto_hex(e->blake2b, SCAN_DIGEST_LEN, was_hex);
 	now_hex[SHORT_HEX] = was_hex[SHORT_HEX] = '\0';
-	audit_format_time(e->first_seen, first);
+	clocks_rfc3339(e->first_seen, first);
 	if (e->size == f->size && e->mtime_s == f->mtime_s && e->mtime_ns == f->mtime_ns) {
 		verify_problem_add(p, f->path, "CHANGED",
 		                   "content changed with size and mtime unchanged (bit rot or "
@@ -136,8 +136,8 @@ changed(const struct manifest_entry *e, const struct scan_file *f, struct verify
 		                   now_hex, was_hex, first);
 		return;
 	}
-	audit_format_time(e->mtime_s, was_m);
-	audit_format_time(f->mtime_s, now_m);
+	clocks_rfc3339(e->mtime_s, was_m);
+	clocks_rfc3339(f->mtime_s, now_m);
 	verify_problem_add(p, f->path, "CHANGED",
 	                   "rewritten since first seen %s: size %" PRIu64 " -> %" PRIu64
 	                   ", mtime %s -> %s, blake2b %s..., recorded %s...",
@@ -184,9 +184,9 @@ missing(const struct manifest_entry *e, int64_t now, long long window_s, struct 
 
 	if (e->mtime_s + window_s <= now)
 		return; /* rotated out of the window: forgotten */
-	audit_format_time(e->mtime_s, mtime);
-	audit_format_time(e->mtime_s + window_s, until);
-	audit_format_time(e->last_verified, verified);
+	clocks_rfc3339(e->mtime_s, mtime);
+	clocks_rfc3339(e->mtime_s + window_s, until);
+	clocks_rfc3339(e->last_verified, verified);
 	verify_problem_add(p, e->path, "MISSING",
 	                   "recorded file is gone (mtime %s, last verified %s); it should be "
 	                   "kept until %s",
@@ -588,8 +588,8 @@ report(const struct vrun *run, int failed, struct buf *out)
 	struct json j;
 	size_t i;
 
-	audit_format_time(run->now, started);
-	audit_format_time((int64_t)time(NULL), finished);
+	clocks_rfc3339(run->now, started);
+	clocks_rfc3339((int64_t)time(NULL), finished);
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
 	json_string(&j, "schema", "cachewarden.report/1");

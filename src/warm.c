@@ -16,13 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bucket.h"
 #include "checkpoint.h"
+#include "clocks.h"
+#include "crypto.h"
 #include "encode.h"
 #include "fileio.h"
 #include "json.h"
@@ -108,34 +109,6 @@ warm_generation_key(const char *dataset)
 	return xasprintf("cachewarden:generation:%s", dataset);
 }
 
-static void
-warm_rfc3339(double t, char out[32])
-{
-	time_t secs = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static double
-warm_wallclock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-warm_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Keeps the first few messages of a dataset's errors for the report. */
 static void
 warm_note_error(struct warm_job *job, const char *msg)
@@ -182,7 +155,7 @@ warm_connect(struct warm_worker *w, char **cause)
 		free(*cause);
 		*cause = NULL;
 		atomic_fetch_add(&w->job->reconnects, 1);
-		warm_sleep_ms(delay);
+		clocks_sleep((double)delay / 1000);
 		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
 	}
 }
@@ -519,7 +492,7 @@ warm_range(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		free(*cause);
 		*cause = NULL;
 		atomic_fetch_add(&w->job->reconnects, 1);
-		warm_sleep_ms(delay);
+		clocks_sleep((double)delay / 1000);
 		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
 	}
 }
@@ -610,7 +583,7 @@ static void
 warm_progress(struct warm_job *job, int tty, int final)
 {
 	long long done = atomic_load(&job->rows_read), total = job->shape.estimate;
-	double elapsed = bucket_now() - job->started, rate = elapsed > 0 ? done / elapsed : 0;
+	double elapsed = clocks_mono() - job->started, rate = elapsed > 0 ? done / elapsed : 0;
 	int width = 30, filled;
 	double eta;
 
@@ -635,7 +608,7 @@ static void
 warm_workers(struct warm_job *job, long long nworkers)
 {
 	struct warm_worker *w = xcalloc((size_t)nworkers, sizeof *w);
-	double next = bucket_now() + (job->opts->progress ? 0.2 : 5.0), now;
+	double next = clocks_mono() + (job->opts->progress ? 0.2 : 5.0), now;
 	struct timespec until;
 	long long i;
 
@@ -643,8 +616,7 @@ warm_workers(struct warm_job *job, long long nworkers)
 	for (i = 0; i < nworkers; i++) {
 		w[i].job = job;
 		w[i].index = (int)i;
-		if (getrandom(&w[i].rng, sizeof w[i].rng, 0) != sizeof w[i].rng)
-			w[i].rng = (uint64_t)time(NULL) ^ (uint64_t)(i + 1) << 32;
+		crypto_random(&w[i].rng, sizeof w[i].rng);
 		encode_out_init(&w[i].out);
 		if (pthread_create(&w[i].thread, NULL, warm_worker_main, &w[i]) != 0)
 			fatal("pthread_create: %s", strerror(errno));
@@ -656,7 +628,7 @@ warm_workers(struct warm_job *job, long long nworkers)
 		if (until.tv_nsec >= 1000000000L)
 			until.tv_sec++, until.tv_nsec -= 1000000000L;
 		pthread_cond_timedwait(&job->finished, &job->lock, &until);
-		if ((now = bucket_now()) >= next && job->workers_left > 0) {
+		if ((now = clocks_mono()) >= next && job->workers_left > 0) {
 			pthread_mutex_unlock(&job->lock);
 			warm_progress(job, job->opts->progress, 0);
 			pthread_mutex_lock(&job->lock);
@@ -760,7 +732,7 @@ warm_compare(struct warm_job *job, const struct encode_out *out, const struct re
 		return;
 	/* The TTL counts down from the moment the key was written, at most a run ago. */
 	low = want - want * job->conf->warm.ttl_jitter / 100 -
-	      (long long)(bucket_now() - job->started) - 1;
+	      (long long)(clocks_mono() - job->started) - 1;
 	if (ttl->type != REDIS_REPLY_T_INTEGER || ttl->integer < low || ttl->integer > want) {
 		why = xasprintf("ttl %lld outside %lld..%lld", ttl->integer, low, want);
 		warm_mismatch(job, out->key, out->keylen, why);
@@ -857,13 +829,13 @@ warm_mark_generation(struct warm_job *job, char **cause)
 	struct redis_reply *r;
 	struct redisconn *rc;
 	const char *argv[3];
-	char *key, when[32];
+	char *key, when[CLOCKS_RFC3339_LEN];
 	struct json j;
 	int rv = -1;
 
 	if ((rc = redisconn_open(job->conf, cause)) == NULL)
 		return -1;
-	warm_rfc3339(job->finished_at, when);
+	clocks_rfc3339((int64_t)(job->finished_at), when);
 	json_init(&j, &v);
 	json_object_begin(&j, NULL);
 	json_string(&j, "finished_at", when);
@@ -1000,22 +972,22 @@ warm_dataset(struct warm_job *job, long long workers)
 {
 	char *cause = NULL;
 
-	double t = bucket_now();
+	double t = clocks_mono();
 
 	if (warm_prepare(job, workers, &cause) != 0) {
 		warm_fail(job, cause);
 		return;
 	}
-	log_debug("warm %s: planning took %.3f s", job->ds->name, bucket_now() - t);
+	log_debug("warm %s: planning took %.3f s", job->ds->name, clocks_mono() - t);
 	bucket_init(&job->bucket, (double)job->conf->warm.max_rows_per_sec,
 	            (double)job->batch_rows);
-	job->started = bucket_now();
+	job->started = clocks_mono();
 	if (!job->shape.empty)
 		warm_workers(job, job->ck.integer_key ? workers : 1);
 	else
 		job->ck.after_done = 1;
-	job->elapsed = bucket_now() - job->started;
-	job->finished_at = warm_wallclock();
+	job->elapsed = clocks_mono() - job->started;
+	job->finished_at = clocks_wall();
 	bucket_destroy(&job->bucket);
 	if (job->failure != NULL || job->opts->dry_run)
 		return;
@@ -1023,12 +995,12 @@ warm_dataset(struct warm_job *job, long long workers)
 		warm_fail(job, xstrdup("stopped before every range was done"));
 		return;
 	}
-	t = bucket_now();
+	t = clocks_mono();
 	if (checkpoint_remove(job->ckpt_path, &cause) != 0 ||
 	    (job->conf->warm.verify_sample > 0 && warm_verify(job, &cause) != 0) ||
 	    warm_mark_generation(job, &cause) != 0)
 		warm_fail(job, cause);
-	log_debug("warm %s: read-back and marker took %.3f s", job->ds->name, bucket_now() - t);
+	log_debug("warm %s: read-back and marker took %.3f s", job->ds->name, clocks_mono() - t);
 }
 
 static void
@@ -1136,7 +1108,7 @@ static void
 warm_report(struct buf *report, const struct conf *conf, const struct warm_opts *opts,
             const char *run_id, double started, struct warm_job *jobs, size_t n)
 {
-	char when[32];
+	char when[CLOCKS_RFC3339_LEN];
 	size_t i, nok = 0, nfailed = 0;
 	struct json j;
 
@@ -1153,9 +1125,9 @@ warm_report(struct buf *report, const struct conf *conf, const struct warm_opts 
 	json_string(&j, "agent_version", PACKAGE_VERSION);
 	json_string(&j, "run_id", run_id);
 	json_bool(&j, "dry_run", opts->dry_run);
-	warm_rfc3339(started, when);
+	clocks_rfc3339((int64_t)(started), when);
 	json_string(&j, "started_at", when);
-	warm_rfc3339(warm_wallclock(), when);
+	clocks_rfc3339((int64_t)(clocks_wall()), when);
 	json_string(&j, "finished_at", when);
 	json_array_begin(&j, "datasets");
 	for (i = 0; i < n; i++)
@@ -1169,7 +1141,7 @@ int
 warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *report)
 {
 	long long workers = opts->workers > 0 ? opts->workers : conf->warm.workers;
-	double started = warm_wallclock();
+	double started = clocks_wall();
 	const struct conf_dataset **sel;
 	struct warm_job *jobs;
 	char *cause = NULL, run_id[17];
@@ -1179,8 +1151,7 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 
 	if (warm_select(conf, opts, &sel, &n) != 0)
 		return 2;
-	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-		memset(rnd, 0, sizeof rnd);
+	crypto_random(rnd, sizeof rnd);
 	for (i = 0; i < sizeof rnd; i++)
 		snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
 	jobs = xcalloc(n, sizeof *jobs);
