@@ -86,6 +86,7 @@ struct conf {
 		char *state_dir;
 		int log_level;  /* enum conf_log_level */
 		int log_format; /* enum conf_log_format */
+		long long health_interval;
 	} agent;
 	struct {
 		char *listen;
@@ -121,6 +122,8 @@ struct conf {
 		long long verify_sample;
 		int on_restore; /* enum conf_on_restore */
 		int lease;      /* 0 off, 1 on */
+		long long lease_ttl;
+		long long restore_poll;
 	} warm;
 	struct {
 		char *schedule;

@@ -26,14 +26,25 @@ struct health_result {
 
 void health_run(const struct conf *conf, struct health_result *result);
 void health_result_free(struct health_result *result);
+/* The same change (to ok, to failed) is sent at most once in this many seconds. */
+#define HEALTH_REPORT_GAP_S 60
+
 /*
- * Whether the result's status (ok or failed) differs from the one recorded
- * in state_dir/health.last, which it then replaces: health reports go to
- * SNS on changes only, so a check run every few seconds does not flood the
- * topic. 1 changed (or first run), 0 same, -1 and a cause when the state
- * cannot be read or written.
+ * Whether the result's status (ok or failed) differs from the last one sent
+ * (state_dir/health.last, which then records it), held back while the last
+ * message announcing the same status is younger than HEALTH_REPORT_GAP_S: a
+ * flapping dependency sends at most two messages a minute, not one per
+ * check. 1 send, 0 do not, -1 and a cause when the state cannot be read or
+ * written.
  */
-int health_changed(const struct conf *conf, const struct health_result *result, char **cause);
+int health_changed(const struct conf *conf, const struct health_result *result, double now,
+                   char **cause);
+/*
+ * Sends result to SNS (kind "health") when health_changed says so, waiting
+ * up to wait_ms for delivery; failures are logged here. For `cachewarden
+ * health` and the daemon alike.
+ */
+void health_report(const struct conf *conf, const struct health_result *result, int wait_ms);
 /* One line per check, for people. */
 void health_format_text(const struct health_result *result, struct buf *out);
 /* The cachewarden.health/1 JSON document (kind "health", for the SNS report). */

@@ -62,7 +62,29 @@ int redisconn_drain(struct redisconn *rc, size_t n, size_t *errors, char **first
 /* Appends, flushes and reads one reply: for one-off commands. */
 struct redis_reply *redisconn_command(struct redisconn *rc, char **cause, int argc,
                                       const char *const *argv);
+/*
+ * Like redisconn_command, but an error reply is a failure too: NULL, and a
+ * cause naming the server and the command with the server's words. For
+ * one-off commands whose error reply means the caller cannot go on.
+ */
+struct redis_reply *redisconn_call(struct redisconn *rc, char **cause, int argc,
+                                   const char *const *argv);
+/* Whether a cause says the server is loading its dataset (connections and PING refused). */
+int redisconn_is_loading(const char *cause);
 void redis_reply_free(struct redis_reply *reply);
+
+/* The INFO fields the agent watches: restore detection and the runbook's alarms. */
+struct redis_info {
+	char run_id[64];
+	int loading;
+	long long keyspace_hits, keyspace_misses, evicted_keys;
+	long long used_memory, maxmemory, connected_clients;
+};
+
+/* INFO, parsed; 0, or -1 and a cause. */
+int redisconn_info(struct redisconn *rc, struct redis_info *info, char **cause);
+/* Parses INFO's "field:value" lines (unknown fields ignored, missing ones 0). */
+void redisconn_parse_info(const char *text, size_t len, struct redis_info *info);
 
 /* "host:port" or the socket path, for messages; owned by the caller. */
 char *redisconn_target(const struct conf *conf);

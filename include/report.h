@@ -35,6 +35,7 @@ int report_submit(const struct conf *conf, const char *kind, const char *status,
 
 struct report_flush_result {
 	unsigned delivered, dead, quarantined;
+	unsigned failed;  /* transient delivery failures */
 	unsigned pending; /* still in the spool */
 	int busy;         /* another process kept the spool for the whole wait */
 };
@@ -46,6 +47,8 @@ struct report_flush_result {
  */
 int report_flush(const struct conf *conf, int wait_ms, struct report_flush_result *res,
                  char **cause);
+/* Records in the spool by state: pending, dead, quarantined. 0, or -1 and a cause. */
+int report_spool_counts(const struct conf *conf, unsigned count[3], char **cause);
 /* The daemon's pause before its next pass after failures passes in a row that left reports. */
 uint32_t report_retry_delay_ms(unsigned failures);
 

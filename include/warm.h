@@ -39,6 +39,7 @@ struct warm_opts {
 	void (*on_progress)(void *arg, const char *dataset, long long rows_done,
 	                    long long rows_total_estimate);
 	void *progress_arg;
+	const char *run_id; /* 16 hex digits chosen by the caller, or NULL for a fresh one */
 };
 
 /*

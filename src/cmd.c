@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "conf.h"
+#include "daemon.h"
 #include "health.h"
 #include "log.h"
 #include "manifest.h"
@@ -39,6 +40,7 @@ struct cmd {
 };
 
 static int cmd_check_config(struct cmd_ctx *, int, char **);
+static int cmd_run(struct cmd_ctx *, int, char **);
 static int cmd_warm(struct cmd_ctx *, int, char **);
 static int cmd_health(struct cmd_ctx *, int, char **);
 static int cmd_verify(struct cmd_ctx *, int, char **);
@@ -50,8 +52,8 @@ static int cmd_version(struct cmd_ctx *, int, char **);
 static int cmd_help(struct cmd_ctx *, int, char **);
 
 static const struct cmd cmd_table[] = {
-	{ "run", "", "run the agent in the foreground (scheduler, admin API, outbox)", 1,
-	  "the agent daemon", NULL },
+	{ "run", "", "run the agent in the foreground (restore watch, admin API, schedule)", 1,
+	  NULL, cmd_run },
 	{ "warm", "[DATASET...] [--dry-run] [--workers N] [--resume]",
 	  "rebuild the Redis cache from MySQL", 1, NULL, cmd_warm },
 	{ "verify", "[EXPORTS...]", "verify backup export sets", 1, NULL, cmd_verify },
@@ -231,6 +233,18 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 	return rv;
 }
 
+/* The daemon owns the config from here on: it swaps it on SIGHUP. */
+static int
+cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct conf *conf = ctx->conf;
+
+	if (cmd_no_args(ctx, "run", argc, argv) != 0)
+		return CW_EXIT_USAGE;
+	ctx->conf = NULL;
+	return daemon_run(ctx->conf_path, conf);
+}
+
 static int
 cmd_verify(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -267,34 +281,6 @@ cmd_manifest(struct cmd_ctx *ctx, int argc, char **argv)
 	return manifest_cmd(ctx->conf, argc, argv);
 }
 
-/*
- * A health result goes to SNS when it differs from the last one (and, when
- * that cannot be known, when it failed), with a short wait: health checks
- * run often and must answer quickly.
- */
-static void
-cmd_report_health(struct cmd_ctx *ctx, const struct health_result *result)
-{
-	struct buf json = BUF_INIT;
-	char *cause = NULL;
-	int changed = health_changed(ctx->conf, result, &cause);
-
-	if (changed < 0) {
-		log_warn("health: %s", cause);
-		free(cause);
-		cause = NULL;
-	}
-	if (changed == 0 || (changed < 0 && result->ok))
-		return;
-	health_format_json(result, ctx->conf, &json);
-	if (report_submit(ctx->conf, "health", result->ok ? "ok" : "failed", NULL, json.data,
-	                  json.len, CMD_HEALTH_REPORT_WAIT_MS, &cause) != 0) {
-		log_error("report: %s", cause);
-		free(cause);
-	}
-	buf_free(&json);
-}
-
 static int
 cmd_health(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -311,7 +297,7 @@ cmd_health(struct cmd_ctx *ctx, int argc, char **argv)
 		health_format_text(&result, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	fflush(stdout);
-	cmd_report_health(ctx, &result);
+	health_report(ctx->conf, &result, CMD_HEALTH_REPORT_WAIT_MS);
 	rv = result.ok ? CW_EXIT_OK : CW_EXIT_UNAVAILABLE;
 	buf_free(&out);
 	health_result_free(&result);

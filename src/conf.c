@@ -101,6 +101,8 @@ static const struct conf_key conf_keys[] = {
 	  NULL, "least severe level logged" },
 	{ "agent", "log_format", CONF_T_ENUM, "text", NOLIM, conf_log_formats, 0,
 	  C(agent.log_format), NULL, "text lines or JSON lines on stderr" },
+	{ "agent", "health_interval", CONF_T_DURATION, "30s", 5, 3600, NULL, 0,
+	  C(agent.health_interval), NULL, "how often `run` checks MySQL and Redis" },
 
 	{ "admin", "listen", CONF_T_STRING, "127.0.0.1:7781", NOLIM, NULL, 0, C(admin.listen),
 	  conf_check_hostport, "address:port of the admin HTTP API" },
@@ -159,6 +161,10 @@ static const struct conf_key conf_keys[] = {
 	  C(warm.on_restore), NULL, "what to do when a Redis restore or flush is detected" },
 	{ "warm", "lease", CONF_T_BOOL, "on", NOLIM, NULL, 0, C(warm.lease), NULL,
 	  "take a Redis lease so one host of the fleet rebuilds" },
+	{ "warm", "lease_ttl", CONF_T_DURATION, "30s", 2, 600, NULL, 0, C(warm.lease_ttl), NULL,
+	  "how long a lease outlives an agent that stopped renewing it" },
+	{ "warm", "restore_poll", CONF_T_DURATION, "5s", 1, 300, NULL, 0, C(warm.restore_poll),
+	  NULL, "how often `run` looks at Redis for a restore or a flush" },
 
 	{ "verify", "schedule", CONF_T_STRING, "daily 03:30", NOLIM, NULL, 0, C(verify.schedule),
 	  conf_check_schedule, "when `run` verifies: daily HH:MM, every Nh|Nm, weekly DAY HH:MM" },

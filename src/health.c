@@ -11,8 +11,10 @@
 #include "fileio.h"
 #include "health.h"
 #include "json.h"
+#include "log.h"
 #include "mysqlsrc.h"
 #include "redisconn.h"
+#include "report.h"
 #include "xmalloc.h"
 
 static void
@@ -127,31 +129,80 @@ health_format_json(const struct health_result *result, const struct conf *conf, 
 	buf_addc(out, '\n');
 }
 
-int
-health_changed(const struct conf *conf, const struct health_result *result, char **cause)
+/*
+ * state_dir/health.last: "<status> <when ok was last sent> <when failed was
+ * last sent>" (Unix seconds; a file of an older version holds the status
+ * alone). 0 (status "" when there is no file), or -1 and a cause.
+ */
+static int
+health_last(const char *path, char status[16], long long sent[2], char **cause)
 {
-	const char *now = result->ok ? "ok\n" : "failed\n";
-	char *path = xasprintf("%s/health.last", conf->agent.state_dir), last[16] = "";
+	char line[96] = "";
 	FILE *f;
+
+	status[0] = '\0';
+	sent[0] = sent[1] = 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		*cause = xasprintf("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(line, sizeof line, f) == NULL ||
+	    sscanf(line, "%15s %lld %lld", status, &sent[0], &sent[1]) < 1)
+		status[0] = '\0';
+	fclose(f);
+	return 0;
+}
+
+int
+health_changed(const struct conf *conf, const struct health_result *result, double now,
+               char **cause)
+{
+	const char *status = result->ok ? "ok" : "failed";
+	char *path = xasprintf("%s/health.last", conf->agent.state_dir), last[16], *text;
+	long long sent[2];
 	int rv;
 
-	if ((f = fopen(path, "r")) != NULL) {
-		if (fgets(last, sizeof last, f) == NULL)
-			last[0] = '\0';
-		fclose(f);
-	} else if (errno != ENOENT) {
-		*cause = xasprintf("cannot read %s: %s", path, strerror(errno));
+	if (health_last(path, last, sent, cause) != 0) {
 		free(path);
 		return -1;
 	}
-	if (strcmp(last, now) == 0) {
+	if (strcmp(last, status) == 0 || now - (double)sent[!result->ok] < HEALTH_REPORT_GAP_S) {
 		free(path);
 		return 0;
 	}
+	sent[!result->ok] = (long long)now;
+	text = xasprintf("%s %lld %lld\n", status, sent[0], sent[1]);
 	rv = fileio_mkdirs(conf->agent.state_dir, 0700, cause) == 0 &&
-	                     fileio_replace(path, now, strlen(now), 0600, cause) == 0
+	                     fileio_replace(path, text, strlen(text), 0600, cause) == 0
 	             ? 1
 	             : -1;
+	free(text);
 	free(path);
 	return rv;
+}
+
+void
+health_report(const struct conf *conf, const struct health_result *result, int wait_ms)
+{
+	struct buf json = BUF_INIT;
+	char *cause = NULL;
+	int changed = health_changed(conf, result, clocks_wall(), &cause);
+
+	if (changed < 0) {
+		log_warn("health: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	/* When the last state cannot be known, a failure is worth a message, a pass is not. */
+	if (changed == 0 || (changed < 0 && result->ok))
+		return;
+	health_format_json(result, conf, &json);
+	if (report_submit(conf, "health", result->ok ? "ok" : "failed", NULL, json.data, json.len,
+	                  wait_ms, &cause) != 0) {
+		log_error("report: %s", cause);
+		free(cause);
+	}
+	buf_free(&json);
 }

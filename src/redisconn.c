@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +476,85 @@ redisconn_command(struct redisconn *rc, char **cause, int argc, const char *cons
 	if (redisconn_flush(rc, cause) != 0 || redisconn_read(rc, &r, cause) != 0)
 		return NULL;
 	return r;
+}
+
+struct redis_reply *
+redisconn_call(struct redisconn *rc, char **cause, int argc, const char *const *argv)
+{
+	struct redis_reply *r;
+
+	if ((r = redisconn_command(rc, cause, argc, argv)) == NULL)
+		return NULL;
+	if (r->type == REDIS_REPLY_T_ERROR) {
+		*cause = xasprintf("redis %s: %s: %s", rc->target, argv[0], r->str);
+		redis_reply_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int
+redisconn_is_loading(const char *cause)
+{
+	return cause != NULL && strstr(cause, "LOADING") != NULL;
+}
+
+void
+redisconn_parse_info(const char *text, size_t len, struct redis_info *info)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} fields[] = {
+		{ "keyspace_hits", offsetof(struct redis_info, keyspace_hits) },
+		{ "keyspace_misses", offsetof(struct redis_info, keyspace_misses) },
+		{ "evicted_keys", offsetof(struct redis_info, evicted_keys) },
+		{ "used_memory", offsetof(struct redis_info, used_memory) },
+		{ "maxmemory", offsetof(struct redis_info, maxmemory) },
+		{ "connected_clients", offsetof(struct redis_info, connected_clients) },
+	};
+	const char *p = text, *end = text + len, *nl, *colon;
+	size_t i, namelen, vlen;
+
+	memset(info, 0, sizeof *info);
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if ((colon = memchr(p, ':', (size_t)(nl - p))) == NULL)
+			continue;
+		namelen = (size_t)(colon - p);
+		vlen = (size_t)(nl - colon - 1);
+		if (vlen > 0 && colon[vlen] == '\r')
+			vlen--;
+		if (namelen == 6 && memcmp(p, "run_id", 6) == 0 && vlen < sizeof info->run_id) {
+			memcpy(info->run_id, colon + 1, vlen);
+			info->run_id[vlen] = '\0';
+		} else if (namelen == 7 && memcmp(p, "loading", 7) == 0)
+			info->loading = vlen > 0 && colon[1] == '1';
+		for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+			if (strlen(fields[i].name) == namelen &&
+			    memcmp(p, fields[i].name, namelen) == 0)
+				*(long long *)(void *)((char *)info + fields[i].off) =
+					strtoll(colon + 1, NULL, 10);
+	}
+}
+
+int
+redisconn_info(struct redisconn *rc, struct redis_info *info, char **cause)
+{
+	static const char *const argv[] = { "INFO" };
+	struct redis_reply *r;
+
+	if ((r = redisconn_call(rc, cause, 1, argv)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_T_STRING) {
+		*cause = xasprintf("redis %s: INFO: not a bulk string", rc->target);
+		redis_reply_free(r);
+		return -1;
+	}
+	redisconn_parse_info(r->str, r->len, info);
+	redis_reply_free(r);
+	return 0;
 }
 
 void

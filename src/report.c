@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "clocks.h"
-#include "cmd.h"
+#include "exitcode.h"
 #include "json.h"
 #include "jval.h"
 #include "log.h"
@@ -110,6 +110,7 @@ report_add(struct report_flush_result *res, const struct outbox_flush_stats *st)
 	res->delivered += st->delivered;
 	res->dead += st->dead;
 	res->quarantined += st->quarantined;
+	res->failed += st->failed;
 	res->pending = st->pending;
 	res->busy = st->busy;
 }
@@ -162,6 +163,27 @@ report_flush(const struct conf *conf, int wait_ms, struct report_flush_result *r
 	rv = report_pump(&s, wait_ms, res, cause);
 	report_session_close(&s);
 	return rv;
+}
+
+int
+report_spool_counts(const struct conf *conf, unsigned count[3], char **cause)
+{
+	struct outbox_entry *e;
+	struct outbox *ob;
+	size_t n, i;
+
+	count[0] = count[1] = count[2] = 0;
+	if ((ob = outbox_open(conf->sns.spool_dir, report_spool_bytes(conf), cause)) == NULL)
+		return -1;
+	if (outbox_list(ob, &e, &n, cause) != 0) {
+		outbox_close(ob);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		count[e[i].state]++;
+	outbox_entries_free(e, n);
+	outbox_close(ob);
+	return 0;
 }
 
 uint32_t

@@ -1216,9 +1216,12 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 
 	if (warm_select(conf, opts, &sel, &n) != 0)
 		return 2;
-	crypto_random(rnd, sizeof rnd);
-	for (i = 0; i < sizeof rnd; i++)
-		snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
+	if (opts->run_id != NULL && strlen(opts->run_id) == sizeof run_id - 1) {
+		memcpy(run_id, opts->run_id, sizeof run_id);
+	} else {
+		crypto_random(rnd, sizeof rnd);
+		crypto_hex(rnd, sizeof rnd, run_id);
+	}
 	jobs = xcalloc(n, sizeof *jobs);
 	/* Unreachable servers at start: every dataset fails with the cause, and says so. */
 	if (warm_preflight(conf, opts->dry_run, &cause) != 0) {
