@@ -128,6 +128,8 @@ struct conf {
 	struct {
 		char *schedule;
 		struct conf_schedule when;
+		char *timezone;  /* IANA name, for sched_zone_load */
+		long long splay; /* seconds */
 		long long workers;
 		char *manifest_dir;
 		char *trusted_key;

@@ -53,6 +53,8 @@ packages=(
 	minisign openssl
 	# test tooling
 	python3 python3-botocore curl ca-certificates
+	# time zones for sched (its unit tests read Europe/Berlin and others)
+	tzdata
 	# packages (scripts/package.sh)
 	debhelper dpkg-dev fakeroot rpm
 	# benchmarks (bench/)

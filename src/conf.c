@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "log.h"
+#include "sched.h"
 #include "xmalloc.h"
 
 enum conf_type {
@@ -63,6 +64,7 @@ static char *conf_check_ident(const char *);
 static char *conf_check_table(const char *);
 static char *conf_check_hostport(const char *);
 static char *conf_check_schedule(const char *);
+static char *conf_check_timezone(const char *);
 static char *conf_check_template(const char *);
 static char *conf_check_arn(const char *);
 static char *conf_check_endpoint(const char *);
@@ -168,6 +170,11 @@ static const struct conf_key conf_keys[] = {
 
 	{ "verify", "schedule", CONF_T_STRING, "daily 03:30", NOLIM, NULL, 0, C(verify.schedule),
 	  conf_check_schedule, "when `run` verifies: daily HH:MM, every Nh|Nm, weekly DAY HH:MM" },
+	{ "verify", "timezone", CONF_T_STRING, SCHED_ZONE_DEFAULT, NOLIM, NULL, 0,
+	  C(verify.timezone), conf_check_timezone,
+	  "IANA time zone of the daily and weekly times (Europe/Berlin)" },
+	{ "verify", "splay", CONF_T_DURATION, "10m", 0, 12 * 3600, NULL, 0, C(verify.splay), NULL,
+	  "each host starts a scheduled verify up to this much later; 0 = none" },
 	{ "verify", "workers", CONF_T_INT, "2", 1, 64, NULL, 0, C(verify.workers), NULL,
 	  "parallel verification threads" },
 	{ "verify", "manifest_dir", CONF_T_PATH, "/var/lib/cachewarden/manifests", NOLIM, NULL, 0,
@@ -798,6 +805,19 @@ conf_check_schedule(const char *v)
 	return conf_parse_schedule(v, &when);
 }
 
+/* Loads the zone once so that a typo is a file:line error, not a 3 a.m. surprise. */
+static char *
+conf_check_timezone(const char *v)
+{
+	struct sched_zone *zone;
+	char *cause = NULL;
+
+	if ((zone = sched_zone_load(v, &cause)) == NULL)
+		return cause;
+	sched_zone_free(zone);
+	return NULL;
+}
+
 /*
  * Calls fn for each {column} of a key template; returns a message for a
  * malformed template. fn returns a message to stop with, or NULL.
@@ -1075,6 +1095,8 @@ conf_validate_global(struct conf_parser *p)
 	if (c->verify.schedule != NULL &&
 	    (why = conf_parse_schedule(c->verify.schedule, &c->verify.when)) != NULL)
 		fatal("conf: schedule check and parse disagree: %s", why);
+	if (c->verify.timezone == NULL) /* "timezone =" */
+		c->verify.timezone = xstrdup(SCHED_ZONE_DEFAULT);
 	if (c->sns.region == NULL && c->sns.topic_arn != NULL) {
 		/* arn:aws:sns:REGION:...: the fourth field. */
 		region = strchr(strchr(strchr(c->sns.topic_arn, ':') + 1, ':') + 1, ':') + 1;

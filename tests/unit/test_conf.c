@@ -85,6 +85,8 @@ test_defaults(void **state)
 	assert_int_equal(c->warm.max_rows_per_sec, 0);
 	assert_int_equal(c->warm.on_restore, CONF_ON_RESTORE_REBUILD);
 	assert_int_equal(c->warm.lease, 1);
+	assert_string_equal(c->verify.timezone, "UTC");
+	assert_int_equal(c->verify.splay, 600);
 	assert_string_equal(c->sns.spool_dir, "/var/spool/cachewarden");
 	assert_null(c->sns.topic_arn);
 	assert_int_equal(c->datasets[0].type, CONF_VALUE_HASH);
@@ -103,6 +105,7 @@ test_values(void **state)
 	                      "[sns]\ntopic_arn = arn:aws:sns:eu-west-1:123456789012:t.fifo\n"
 	                      "endpoint = http://127.0.0.1:4566\n"
 	                      "[verify]\nschedule = weekly SUN 01:05\n"
+	                      "timezone = America/New_York\nsplay = 0\n"
 	                      "[redis]\ntls = on\n"
 	                      "[dataset a]\ntable = db.t\nkey_column = id\ncolumns=id,v\n"
 	                      "key = a:{id}:{v}\ntype = string\nvalue_column = v\n"
@@ -118,6 +121,8 @@ test_values(void **state)
 	assert_int_equal(c->verify.when.weekday, 0);
 	assert_int_equal(c->verify.when.hour, 1);
 	assert_int_equal(c->verify.when.minute, 5);
+	assert_string_equal(c->verify.timezone, "America/New_York");
+	assert_int_equal(c->verify.splay, 0);
 	assert_int_equal(c->redis.tls, 1);
 	assert_string_equal(c->datasets[0].where, "name LIKE '%#%'");
 	assert_int_equal(c->datasets[0].ttl, 7 * 86400);
@@ -178,6 +183,13 @@ test_every_error_form(void **state)
 	expect_error("[verify]\nschedule = every 10s\n",
 	             "t.conf:2: schedule: 'every 10s': the interval must be a duration of at "
 	             "least 1m");
+	expect_error("[verify]\ntimezone = Europe/Berlim\n",
+	             "t.conf:2: timezone: unknown time zone 'Europe/Berlim': "
+	             "/usr/share/zoneinfo/Europe/Berlim: no such file");
+	expect_error("[verify]\n\ntimezone = ../../etc/passwd\n",
+	             "t.conf:3: timezone: '../../etc/passwd' is not a time zone name such as "
+	             "Europe/Berlin");
+	expect_error("[verify]\nsplay = 13h\n", "t.conf:2: splay: 46800 is out of range 0..43200");
 	expect_error("[sns]\ntopic_arn = arn:aws:sns:eu-west-1:1\n",
 	             "t.conf:2: topic_arn: 'arn:aws:sns:eu-west-1:1' is not an SNS topic ARN "
 	             "(arn:aws:sns:REGION:ACCOUNT:TOPIC)");
