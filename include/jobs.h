@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "health.h"
+#include "json.h"
 #include "redisconn.h"
 #include "report.h"
 #include "restore.h"
@@ -43,8 +44,8 @@ struct jobs_request {
 	enum jobs_kind kind;
 	char **names; /* datasets (warm) or sets (verify); none = all */
 	size_t nnames;
-	int resume;         /* warm: continue from checkpoints */
-	char **reports;     /* flush: JSON reports to spool first (copied) */
+	int resume;     /* warm: continue from checkpoints */
+	char **reports; /* flush: JSON reports to spool first (copied) */
 	size_t nreports;
 	const char *reason; /* "admin", "restore", "schedule", "startup" (static) */
 };
@@ -52,9 +53,9 @@ struct jobs_request {
 /* What the restore watch saw, for the loop to judge. */
 struct jobs_watch_dataset {
 	char *name;
-	int read_ok;                 /* marker and lease were read */
+	int read_ok;                  /* marker and lease were read */
 	struct restore_marker marker; /* as Redis has it now */
-	char *lease_holder;          /* host, or NULL when nobody holds it */
+	char *lease_holder;           /* host, or NULL when nobody holds it */
 };
 
 struct jobs_result {
@@ -64,6 +65,7 @@ struct jobs_result {
 	double started, finished; /* wall clock */
 	int exit_code;
 	struct buf report; /* warm and verify: the cachewarden.report/1 document */
+	int lease_lost;    /* warm: stopped because a lease was lost (Redis flushed mid-warm) */
 	/* warm: datasets another agent leads (names[i] led by holders[i]) */
 	char **skipped, **holders;
 	size_t nskipped;
@@ -110,5 +112,13 @@ int jobs_wait(struct jobs *j, enum jobs_kind kind, double timeout_s);
 void jobs_status(struct jobs *j, struct json *out);
 
 const char *jobs_kind_name(enum jobs_kind kind);
+
+/*
+ * The report of datasets another agent leads (kind warm, status skipped,
+ * each with led_by), appended to out: for a warm whose lease was taken and
+ * for the restore watch that finds one held.
+ */
+void jobs_skipped_doc(const struct conf *conf, char *const *names, char *const *holders, size_t n,
+                      const char *run_id, struct buf *out);
 
 #endif

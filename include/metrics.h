@@ -14,11 +14,11 @@
 
 struct metrics_dataset {
 	const char *name;
-	long long rows_total;     /* rows read by this agent's warms since it started */
-	long long keys_total;     /* keys written */
+	long long rows_total; /* rows read by this agent's warms since it started */
+	long long keys_total; /* keys written */
 	long long runs_ok, runs_failed;
-	double last_duration_s;   /* < 0: no run yet */
-	double last_success;      /* Unix seconds; 0: none since start */
+	double last_duration_s; /* < 0: no run yet */
+	double last_success;    /* Unix seconds; 0: none since start */
 };
 
 struct metrics_exports {

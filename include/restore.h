@@ -47,8 +47,8 @@ int restore_marker_parse(const char *text, size_t len, struct restore_marker *m,
 int restore_marker_read(struct redisconn *rc, const char *dataset, struct restore_marker *m,
                         char **cause);
 /* SET of the marker; 0, or -1 and a cause. */
-int restore_marker_write(struct redisconn *rc, const char *dataset,
-                         const struct restore_marker *m, char **cause);
+int restore_marker_write(struct redisconn *rc, const char *dataset, const struct restore_marker *m,
+                         char **cause);
 
 /* What the marker in Redis (now) means against the newest one seen (seen may be absent). */
 enum restore_event restore_judge(const struct restore_marker *seen,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -63,15 +64,33 @@ admin_reply(struct admin_req *areq, int code, const char *content_type, const ch
 	const char *reason;
 
 	switch (code) {
-	case 200: reason = "OK"; break;
-	case 202: reason = "Accepted"; break;
-	case 401: reason = "Unauthorized"; break;
-	case 403: reason = "Forbidden"; break;
-	case 404: reason = "Not Found"; break;
-	case 405: reason = "Method Not Allowed"; break;
-	case 409: reason = "Conflict"; break;
-	case 503: reason = "Service Unavailable"; break;
-	default: reason = "Error"; break;
+	case 200:
+		reason = "OK";
+		break;
+	case 202:
+		reason = "Accepted";
+		break;
+	case 401:
+		reason = "Unauthorized";
+		break;
+	case 403:
+		reason = "Forbidden";
+		break;
+	case 404:
+		reason = "Not Found";
+		break;
+	case 405:
+		reason = "Method Not Allowed";
+		break;
+	case 409:
+		reason = "Conflict";
+		break;
+	case 503:
+		reason = "Service Unavailable";
+		break;
+	default:
+		reason = "Error";
+		break;
 	}
 	if (out == NULL)
 		fatal("admin: out of memory");
@@ -219,7 +238,8 @@ admin_request(struct evhttp_request *req, void *arg)
 	}
 	if (found == NULL) {
 		if (allow.len > 0) {
-			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow.data);
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+			                  allow.data);
 			admin_error(req, 405, "method not allowed");
 		} else
 			admin_error(req, 404, "no such path");

@@ -46,11 +46,12 @@
 struct daemon_dataset {
 	char *name;
 	struct metrics_dataset m;
-	int pending;             /* a loss or rollback seen and not yet resolved */
+	int pending; /* a loss or rollback seen and not yet resolved */
 	enum restore_event event;
-	unsigned attempts;       /* restore warms started that did not resolve it */
-	double next_try;         /* monotonic: no restore warm before */
-	char *lease_holder;      /* from the last watch */
+	unsigned attempts;  /* restore warms started that did not resolve it */
+	int led_reported;   /* "skipped: led by" said for this event */
+	double next_try;    /* monotonic: no restore warm before */
+	char *lease_holder; /* from the last watch */
 };
 
 struct daemon_set {
@@ -73,7 +74,7 @@ struct daemon {
 	struct sched_zone *zone;
 	uint64_t splay_seed;
 	struct event *ev_sig[3], *ev_watch, *ev_health, *ev_flush, *ev_verify, *ev_watchdog,
-		*ev_stop;
+	        *ev_stop;
 	double start_time;
 	/* restore detection */
 	struct restore_state restore;
@@ -218,7 +219,8 @@ daemon_status_line(struct daemon *d)
 	sdnotify_send(d->notify, "STATUS=%s%s%snext verify %s",
 	              jobs_running(d->jobs, JOBS_WARM) ? "warm running; " : "",
 	              jobs_running(d->jobs, JOBS_VERIFY) ? "verify running; " : "",
-	              d->redis_loading ? "Redis loading; " : "", d->next_verify > 0 ? when : "none");
+	              d->redis_loading ? "Redis loading; " : "",
+	              d->next_verify > 0 ? when : "none");
 }
 
 /* ---- reports from the loop: spooled by the next delivery job -------------------- */
@@ -275,10 +277,10 @@ daemon_restore_report(struct daemon *d, const char *dataset, enum restore_event 
 	json_string(&j, "detected_at", when);
 	json_string(&j, "dataset", dataset);
 	json_string(&j, "event", restore_event_name(ev));
-	json_string(&j, "meaning", ev == RESTORE_LOST
-	                                   ? "no generation marker: the cache was lost or flushed"
-	                                   : "an older generation marker: Redis came back from an "
-	                                     "older snapshot");
+	json_string(&j, "meaning",
+	            ev == RESTORE_LOST ? "no generation marker: the cache was lost or flushed"
+	                               : "an older generation marker: Redis came back from an "
+	                                 "older snapshot");
 	daemon_marker_json(&j, "marker_seen", seen);
 	daemon_marker_json(&j, "marker_now", now);
 	json_string(&j, "redis_run_id", d->info.run_id);
@@ -301,6 +303,23 @@ daemon_save_restore(struct daemon *d)
 	}
 }
 
+/* Another agent rebuilds what this one saw lost: say so once, as a warm that was skipped. */
+static void
+daemon_led_report(struct daemon *d, const char *dataset, const char *holder)
+{
+	char run_id[JOBS_RUN_ID_LEN + 1], *names[1], *holders[1];
+	uint8_t rnd[JOBS_RUN_ID_LEN / 2];
+	struct buf out = BUF_INIT;
+
+	log_info("warm %s: skipped: led by %s", dataset, holder);
+	crypto_random(rnd, sizeof rnd);
+	crypto_hex(rnd, sizeof rnd, run_id);
+	names[0] = (char *)dataset;
+	holders[0] = (char *)holder;
+	jobs_skipped_doc(daemon_conf(d), names, holders, 1, run_id, &out);
+	daemon_queue_report(d, &out);
+}
+
 /* A lost or rolled-back dataset: report it once, then warm it when nobody else does. */
 static void
 daemon_restore_act(struct daemon *d, struct daemon_dataset *dd, enum restore_event ev,
@@ -316,6 +335,7 @@ daemon_restore_act(struct daemon *d, struct daemon_dataset *dd, enum restore_eve
 		dd->event = ev;
 		dd->attempts = 0;
 		dd->next_try = 0;
+		dd->led_reported = 0;
 		if (ev == RESTORE_LOST)
 			d->restores_lost++;
 		else
@@ -328,6 +348,11 @@ daemon_restore_act(struct daemon *d, struct daemon_dataset *dd, enum restore_eve
 		daemon_restore_report(d, dd->name, ev, seen, &w->marker,
 		                      rebuild ? "rebuild" : "report");
 	}
+	if (rebuild && w->lease_holder != NULL && !dd->led_reported &&
+	    !jobs_warming(d->jobs, dd->name)) {
+		daemon_led_report(d, dd->name, w->lease_holder);
+		dd->led_reported = 1;
+	}
 	if (!rebuild || w->lease_holder != NULL || jobs_warming(d->jobs, dd->name) ||
 	    clocks_mono() < dd->next_try || d->stopping)
 		return;
@@ -339,10 +364,12 @@ daemon_restore_act(struct daemon *d, struct daemon_dataset *dd, enum restore_eve
 	req.reason = "restore";
 	daemon_start(d, &req, "restore");
 	if (jobs_warming(d->jobs, dd->name)) {
-		double backoff = DAEMON_RETRY_BASE_S * (double)(1u << (dd->attempts < 7 ? dd->attempts : 7));
+		double backoff =
+		        DAEMON_RETRY_BASE_S * (double)(1u << (dd->attempts < 7 ? dd->attempts : 7));
 
 		dd->attempts++;
-		dd->next_try = clocks_mono() + (backoff < DAEMON_RETRY_CAP_S ? backoff : DAEMON_RETRY_CAP_S);
+		dd->next_try = clocks_mono() +
+		               (backoff < DAEMON_RETRY_CAP_S ? backoff : DAEMON_RETRY_CAP_S);
 	}
 }
 
@@ -373,8 +400,8 @@ daemon_judge_dataset(struct daemon *d, const struct jobs_watch_dataset *w, int r
 		*seen = w->marker;
 		daemon_save_restore(d);
 		if (dd->pending)
-			log_info("restore: dataset %s is whole again (generation %s by %s)", w->name,
-			         w->marker.finished_at, w->marker.host);
+			log_info("restore: dataset %s is whole again (generation %s by %s)",
+			         w->name, w->marker.finished_at, w->marker.host);
 		dd->pending = 0;
 		break;
 	case RESTORE_LOST:
@@ -442,6 +469,11 @@ daemon_on_warm(struct daemon *d, struct jobs_result *r)
 	const char *status;
 	size_t i;
 
+	/* A flush mid-warm took the lease with the keys: start over at the next poll. */
+	for (i = 0; r->lease_lost && i < d->nds; i++) {
+		d->ds[i].next_try = 0;
+		d->ds[i].attempts = 0;
+	}
 	for (i = 0; i < r->nskipped; i++) {
 		struct daemon_dataset *dd = daemon_dataset(d, r->skipped[i]);
 
@@ -506,7 +538,8 @@ daemon_on_verify(struct daemon *d, struct jobs_result *r)
 		    (s = daemon_set(d, jval_get_string(it, "name"))) == NULL)
 			continue;
 		probs = jval_get(it, "problems");
-		s->m.problems = probs != NULL && probs->type == JVAL_ARRAY ? (long long)probs->n : 0;
+		s->m.problems =
+		        probs != NULL && probs->type == JVAL_ARRAY ? (long long)probs->n : 0;
 		if ((omitted = jval_get(it, "problems_omitted")) != NULL &&
 		    omitted->type == JVAL_NUMBER)
 			s->m.problems += strtoll(omitted->str, NULL, 10);
@@ -819,8 +852,8 @@ daemon_admin_status(void *arg, struct admin_req *req)
 		json_object_begin(&j, NULL);
 		json_string(&j, "name", d->ds[i].name);
 		json_string(&j, "lease_holder", d->ds[i].lease_holder);
-		json_string(&j, "restore", d->ds[i].pending ? restore_event_name(d->ds[i].event)
-		                                            : NULL);
+		json_string(&j, "restore",
+		            d->ds[i].pending ? restore_event_name(d->ds[i].event) : NULL);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -853,7 +886,7 @@ daemon_admin_metrics(void *arg, struct admin_req *req)
 	s.nexports = d->nsets;
 	s.warm_running = jobs_running(d->jobs, JOBS_WARM);
 	s.verify_running = jobs_running(d->jobs, JOBS_VERIFY);
-	s.outbox_pending = d->spool_ok ? d->spool[0] : -1;
+	s.outbox_pending = d->spool_ok ? (long long)d->spool[0] : -1;
 	s.outbox_dead = d->spool[1];
 	s.outbox_quarantined = d->spool[2];
 	s.sns_publish_failures = d->sns_failures;
@@ -898,7 +931,8 @@ daemon_names(const char *list, int datasets, const struct conf *conf, size_t *n,
 		known = datasets ? conf_find_dataset(conf, tok) != NULL
 		                 : conf_find_exports(conf, tok) != NULL;
 		if (!known) {
-			*why = xasprintf("no %s named '%s'", datasets ? "dataset" : "export set", tok);
+			*why = xasprintf("no %s named '%s'", datasets ? "dataset" : "export set",
+			                 tok);
 			while (*n > 0)
 				free(names[--*n]);
 			free(names);
@@ -914,8 +948,7 @@ daemon_names(const char *list, int datasets, const struct conf *conf, size_t *n,
 }
 
 static void
-daemon_admin_start(struct daemon *d, struct admin_req *req, const char *list,
-                   enum jobs_kind kind)
+daemon_admin_start(struct daemon *d, struct admin_req *req, const char *list, enum jobs_kind kind)
 {
 	char run_id[JOBS_RUN_ID_LEN + 1], *why = NULL, *cause = NULL;
 	struct jobs_request jr = { .kind = kind, .reason = "admin" };
@@ -1271,7 +1304,7 @@ int
 daemon_run(const char *conf_path, struct conf *conf)
 {
 	struct daemon d;
-	uint8_t seed[8];
+	uint8_t seed[CRYPTO_SHA256_LEN];
 	int rv;
 
 	memset(&d, 0, sizeof d);

@@ -25,7 +25,8 @@
 #include "warm.h"
 #include "xmalloc.h"
 
-/* Reports from the daemon's jobs are spooled with one delivery pass; the flush job does the rest. */
+/* Reports from the daemon's jobs are spooled with one delivery pass; the flush job does the rest.
+ */
 #define JOBS_REPORT_WAIT_MS 0
 /* One delivery job may spend this long. */
 #define JOBS_FLUSH_WAIT_MS 10000
@@ -58,8 +59,7 @@ struct jobs {
 	struct redisconn *watch_rc; /* used by the watch thread only, kept between polls */
 };
 
-static const char *const jobs_names[JOBS_NKINDS] = { "warm", "verify", "flush", "health",
-	                                             "watch" };
+static const char *const jobs_names[JOBS_NKINDS] = { "warm", "verify", "flush", "health", "watch" };
 
 const char *
 jobs_kind_name(enum jobs_kind kind)
@@ -272,17 +272,16 @@ jobs_release_leases(const struct conf *conf, struct lease *leases, size_t n)
 	redisconn_close(rc);
 }
 
-/* The report of datasets another agent leads: kind warm, status skipped. */
-static void
-jobs_skipped_report(const struct conf *conf, const struct jobs_result *r, const char *run_id)
+void
+jobs_skipped_doc(const struct conf *conf, char *const *names, char *const *holders, size_t n,
+                 const char *run_id, struct buf *out)
 {
-	struct buf out = BUF_INIT;
-	char when[CLOCKS_RFC3339_LEN], *cause = NULL;
+	char when[CLOCKS_RFC3339_LEN];
 	struct json j;
 	size_t i;
 
 	clocks_rfc3339((int64_t)clocks_wall(), when);
-	json_init(&j, &out);
+	json_init(&j, out);
 	json_object_begin(&j, NULL);
 	json_string(&j, "schema", "cachewarden.report/1");
 	json_string(&j, "kind", "warm");
@@ -292,21 +291,30 @@ jobs_skipped_report(const struct conf *conf, const struct jobs_result *r, const 
 	json_string(&j, "run_id", run_id);
 	json_string(&j, "finished_at", when);
 	json_array_begin(&j, "datasets");
-	for (i = 0; i < r->nskipped; i++) {
+	for (i = 0; i < n; i++) {
 		struct buf why = BUF_INIT;
 
-		buf_printf(&why, "led by %s", r->holders[i]);
+		buf_printf(&why, "led by %s", holders[i]);
 		json_object_begin(&j, NULL);
-		json_string(&j, "name", r->skipped[i]);
+		json_string(&j, "name", names[i]);
 		json_string(&j, "status", "skipped");
 		json_string(&j, "reason", why.data);
-		json_string(&j, "led_by", r->holders[i]);
+		json_string(&j, "led_by", holders[i]);
 		json_object_end(&j);
 		buf_free(&why);
 	}
 	json_array_end(&j);
 	json_object_end(&j);
-	buf_addc(&out, '\n');
+	buf_addc(out, '\n');
+}
+
+static void
+jobs_skipped_report(const struct conf *conf, const struct jobs_result *r, const char *run_id)
+{
+	struct buf out = BUF_INIT;
+	char *cause = NULL;
+
+	jobs_skipped_doc(conf, r->skipped, r->holders, r->nskipped, run_id, &out);
 	if (report_submit(conf, "warm", "skipped", NULL, out.data, out.len, JOBS_REPORT_WAIT_MS,
 	                  &cause) != 0) {
 		log_error("report: %s", cause);
@@ -360,6 +368,7 @@ jobs_run_warm(struct jobs_slot *s, const struct conf *conf, struct jobs_result *
 			pthread_cond_signal(&rn.cond);
 			pthread_mutex_unlock(&rn.lock);
 			pthread_join(renewer, NULL);
+			r->lease_lost = rn.lost;
 		}
 		pthread_mutex_destroy(&rn.lock);
 		pthread_cond_destroy(&rn.cond);
@@ -632,7 +641,8 @@ jobs_start(struct jobs *j, struct jobs_conf *jc, const struct jobs_request *req,
 		s->running = 0;
 		jobs_slot_clear(s);
 		pthread_mutex_unlock(&j->lock);
-		*cause = xasprintf("cannot start a %s job: %s", jobs_names[req->kind], strerror(err));
+		*cause = xasprintf("cannot start a %s job: %s", jobs_names[req->kind],
+		                   strerror(err));
 		return -1;
 	}
 	pthread_mutex_unlock(&j->lock);
@@ -719,8 +729,9 @@ jobs_status_slot(struct jobs_slot *s, struct json *out, double now_mono)
 			rate = ((double)s->rows_done - s->first_rows) / (s->last_at - s->first_at);
 		json_double(out, "rows_per_sec", (double)(long long)rate);
 		if (rate > 0 && s->rows_total > s->rows_done)
-			json_double(out, "eta_s",
-			            (double)(long long)((double)(s->rows_total - s->rows_done) / rate));
+			json_double(
+			        out, "eta_s",
+			        (double)(long long)((double)(s->rows_total - s->rows_done) / rate));
 		else
 			json_null(out, "eta_s");
 		json_double(out, "updated_s_ago", (double)(long long)(now_mono - s->last_at));

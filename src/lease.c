@@ -11,11 +11,10 @@
 #include "xmalloc.h"
 
 static const char lease_renew_lua[] =
-	"if redis.call('GET', KEYS[1]) == ARGV[1] then "
-	"return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
-static const char lease_release_lua[] =
-	"if redis.call('GET', KEYS[1]) == ARGV[1] then "
-	"return redis.call('DEL', KEYS[1]) else return 0 end";
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+        "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+static const char lease_release_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+                                        "return redis.call('DEL', KEYS[1]) else return 0 end";
 
 char *
 lease_key(const char *dataset)

@@ -44,18 +44,23 @@ metrics_value(struct buf *out, double v)
 		buf_printf(out, "%.17g", v);
 }
 
-/* One sample: name{label="value"} v, or name v without a label. */
+/* One sample without labels: name v. */
 static void
-metrics_sample(struct buf *out, const char *name, const char *label, const char *lvalue,
-               double v)
+metrics_plain(struct buf *out, const char *name, double v)
 {
 	buf_adds(out, name);
-	if (label != NULL) {
-		buf_printf(out, "{%s=\"", label);
-		metrics_label_escape(out, lvalue);
-		buf_adds(out, "\"}");
-	}
 	buf_addc(out, ' ');
+	metrics_value(out, v);
+	buf_addc(out, '\n');
+}
+
+/* One sample with one label: name{label="value"} v. */
+static void
+metrics_sample(struct buf *out, const char *name, const char *label, const char *lvalue, double v)
+{
+	buf_printf(out, "%s{%s=\"", name, label);
+	metrics_label_escape(out, lvalue);
+	buf_adds(out, "\"} ");
 	metrics_value(out, v);
 	buf_addc(out, '\n');
 }
@@ -71,19 +76,19 @@ static void
 metrics_start_time(const struct metrics_family *f, const struct metrics_snapshot *s,
                    struct buf *out)
 {
-	metrics_sample(out, f->name, NULL, NULL, s->start_time);
+	metrics_plain(out, f->name, s->start_time);
 }
 
-#define METRICS_PER_DATASET(fn, expr, skip)                                                     \
-	static void fn(const struct metrics_family *f, const struct metrics_snapshot *s,       \
-	               struct buf *out)                                                         \
-	{                                                                                       \
-		size_t i;                                                                       \
-		for (i = 0; i < s->ndatasets; i++) {                                            \
-			const struct metrics_dataset *d = &s->datasets[i];                      \
-			if (!(skip))                                                            \
-				metrics_sample(out, f->name, "dataset", d->name, (double)(expr)); \
-		}                                                                               \
+#define METRICS_PER_DATASET(fn, expr, skip)                                                        \
+	static void fn(const struct metrics_family *f, const struct metrics_snapshot *s,           \
+	               struct buf *out)                                                            \
+	{                                                                                          \
+		size_t i;                                                                          \
+		for (i = 0; i < s->ndatasets; i++) {                                               \
+			const struct metrics_dataset *d = &s->datasets[i];                         \
+			if (!(skip))                                                               \
+				metrics_sample(out, f->name, "dataset", d->name, (double)(expr));  \
+		}                                                                                  \
 	}
 
 METRICS_PER_DATASET(metrics_warm_rows, d->rows_total, 0)
@@ -126,8 +131,7 @@ metrics_job_running(const struct metrics_family *f, const struct metrics_snapsho
 }
 
 static void
-metrics_outbox(const struct metrics_family *f, const struct metrics_snapshot *s,
-               struct buf *out)
+metrics_outbox(const struct metrics_family *f, const struct metrics_snapshot *s, struct buf *out)
 {
 	if (s->outbox_pending < 0)
 		return;
@@ -140,27 +144,25 @@ static void
 metrics_sns_failures(const struct metrics_family *f, const struct metrics_snapshot *s,
                      struct buf *out)
 {
-	metrics_sample(out, f->name, NULL, NULL, (double)s->sns_publish_failures);
+	metrics_plain(out, f->name, (double)s->sns_publish_failures);
 }
 
 static void
 metrics_sns_delivered(const struct metrics_family *f, const struct metrics_snapshot *s,
                       struct buf *out)
 {
-	metrics_sample(out, f->name, NULL, NULL, (double)s->sns_delivered);
+	metrics_plain(out, f->name, (double)s->sns_delivered);
 }
 
 static void
-metrics_restores(const struct metrics_family *f, const struct metrics_snapshot *s,
-                 struct buf *out)
+metrics_restores(const struct metrics_family *f, const struct metrics_snapshot *s, struct buf *out)
 {
 	metrics_sample(out, f->name, "event", "lost", (double)s->restores_lost);
 	metrics_sample(out, f->name, "event", "rollback", (double)s->restores_rollback);
 }
 
 static void
-metrics_dep_up(const struct metrics_family *f, const struct metrics_snapshot *s,
-               struct buf *out)
+metrics_dep_up(const struct metrics_family *f, const struct metrics_snapshot *s, struct buf *out)
 {
 	if (s->mysql_up >= 0)
 		metrics_sample(out, f->name, "dependency", "mysql", s->mysql_up);
@@ -178,12 +180,12 @@ metrics_dep_latency(const struct metrics_family *f, const struct metrics_snapsho
 		metrics_sample(out, f->name, "dependency", "redis", s->redis_latency_s);
 }
 
-#define METRICS_REDIS(fn, expr)                                                               \
-	static void fn(const struct metrics_family *f, const struct metrics_snapshot *s,     \
-	               struct buf *out)                                                       \
-	{                                                                                     \
-		if (s->redis_info_ok)                                                         \
-			metrics_sample(out, f->name, NULL, NULL, (double)(expr));             \
+#define METRICS_REDIS(fn, expr)                                                                    \
+	static void fn(const struct metrics_family *f, const struct metrics_snapshot *s,           \
+	               struct buf *out)                                                            \
+	{                                                                                          \
+		if (s->redis_info_ok)                                                              \
+			metrics_plain(out, f->name, (double)(expr));                               \
 	}
 
 METRICS_REDIS(metrics_redis_hits, s->keyspace_hits)
@@ -245,8 +247,8 @@ static const struct metrics_family metrics_table[] = {
 	  metrics_redis_used },
 	{ "cachewarden_redis_memory_max_bytes", METRICS_GAUGE,
 	  "Redis INFO maxmemory (0: no limit).", metrics_redis_max },
-	{ "cachewarden_redis_connected_clients", METRICS_GAUGE,
-	  "Redis INFO connected_clients.", metrics_redis_clients },
+	{ "cachewarden_redis_connected_clients", METRICS_GAUGE, "Redis INFO connected_clients.",
+	  metrics_redis_clients },
 };
 
 void

@@ -535,7 +535,7 @@ redisconn_parse_info(const char *text, size_t len, struct redis_info *info)
 			if (strlen(fields[i].name) == namelen &&
 			    memcmp(p, fields[i].name, namelen) == 0)
 				*(long long *)(void *)((char *)info + fields[i].off) =
-					strtoll(colon + 1, NULL, 10);
+				        strtoll(colon + 1, NULL, 10);
 	}
 }
 

@@ -232,8 +232,7 @@ restore_state_parse(const struct jval *v, struct restore_state *st, char **cause
 		*cause = xstrdup("not a restore state (no datasets object)");
 		return -1;
 	}
-	if (restore_copy_member(v, "redis_run_id", st->redis_run_id, sizeof st->redis_run_id) !=
-	    0)
+	if (restore_copy_member(v, "redis_run_id", st->redis_run_id, sizeof st->redis_run_id) != 0)
 		st->redis_run_id[0] = '\0';
 	for (i = 0; i < ds->n; i++) {
 		struct buf text = BUF_INIT;

@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# The agent, `cachewarden run`, as a fleet of two on one MariaDB and one
+# Redis: the first start finds no generation marker and exactly one agent
+# rebuilds (the other reports skipped: led by ...); FLUSHALL is detected and
+# rebuilt once (Redis's command stats show one rebuild's writes, not two);
+# a Redis restarted from an older RDB is a rollback, rebuilt once; the leader
+# SIGKILLed mid-warm is taken over after its lease expires and the cache ends
+# complete. Then the admin API's guards, /metrics through promtool, SIGHUP
+# with a broken and a good config, and SIGTERM mid-warm (checkpoint, exit
+# within 5 s, resumed at the next start). Reports are read back from the SNS
+# emulator by kind.
+set -euo pipefail
+. "${srcdir:-.}/tests/lib/tap.sh"
+. "${srcdir:-.}/tests/lib/harness.sh"
+bin=$(cd "$(dirname "${CACHEWARDEN:-./cachewarden}")" && pwd)/$(basename "${CACHEWARDEN:-./cachewarden}")
+harness_require mariadbd redis-server python3 curl
+harness_init
+harness_start_mariadb
+harness_start_redis --dbfilename dump.rdb
+rows=20000
+harness_seed_products "$rows"
+sns=0
+if harness_have_fauxqs; then
+	harness_start_fauxqs
+	harness_sns_setup agent-reports raw
+	sns=1
+fi
+
+token=$HARNESS_DIR/admin.token
+printf 'secret-token-%s\n' "$RANDOM$RANDOM" >"$token"
+chmod 600 "$token"
+tok=$(head -n1 "$token")
+
+# agent_conf NAME PORT [TOKEN_FILE]: one agent's config, its own state and spool.
+agent_conf() {
+	local name=$1 port=$2 tokfile=${3:-}
+	mkdir -p "$HARNESS_DIR/$name/state"
+	chmod 700 "$HARNESS_DIR/$name" "$HARNESS_DIR/$name/state"
+	{
+		cat <<-CONF
+			[agent]
+			name = agent-$name
+			state_dir = $HARNESS_DIR/$name/state
+			health_interval = 5s
+			[admin]
+			listen = 127.0.0.1:$port
+			${tokfile:+token_file = $tokfile}
+			[mysql]
+			host = 127.0.0.1
+			port = $MYSQL_PORT
+			user = cw
+			password_file = $MYSQL_PASSWORD_FILE
+			database = market_db
+			[redis]
+			host = 127.0.0.1
+			port = $REDIS_PORT
+			[warm]
+			workers = 2
+			batch_rows = 500
+			max_rows_per_sec = 8000
+			verify_sample = 100
+			restore_poll = 1s
+			lease_ttl = 3s
+			[verify]
+			schedule = every 6h
+			splay = 0
+			[dataset products]
+			table = products
+			key_column = id
+			columns = id, sku, name, price, stock
+			key = product:{id}
+			type = hash
+		CONF
+		if ((sns)); then
+			printf '[sns]\ntopic_arn = %s\nendpoint = %s\nspool_dir = %s\ncredentials = env\n' \
+				"$SNS_TOPIC_ARN" "$SNS_ENDPOINT" "$HARNESS_DIR/$name/spool"
+		else
+			printf '[sns]\nspool_dir = %s\n' "$HARNESS_DIR/$name/spool"
+		fi
+	} >"$HARNESS_DIR/$name.conf"
+}
+
+port_a=$(harness_free_port)
+port_b=$(harness_free_port)
+while [[ $port_b == "$port_a" ]]; do port_b=$(harness_free_port); done
+agent_conf a "$port_a" "$token"
+agent_conf b "$port_b"
+
+# On failure the agents' logs say why.
+dump_logs() {
+	((TAP_FAILED > 0)) || return 0
+	local f
+	for f in "$HARNESS_DIR"/a.log "$HARNESS_DIR"/b.log; do
+		[[ -f $f ]] && diag "---- $f" && diag "$(tail -n 60 "$f")"
+	done
+}
+harness_on_exit dump_logs
+
+declare -A pid
+start_agent() {
+	"$bin" -c "$HARNESS_DIR/$1.conf" run >>"$HARNESS_DIR/$1.log" 2>&1 &
+	pid[$1]=$!
+	_harness_track "${pid[$1]}" "cachewarden-$1"
+}
+port_of() { if [[ $1 == a ]]; then echo "$port_a"; else echo "$port_b"; fi; }
+status_up() { curl -sf "http://127.0.0.1:$(port_of "$1")/status" >/dev/null; }
+rcli() { harness_redis_cli "$@"; }
+nkeys() { rcli --scan --pattern 'product:*' | wc -l; }
+marker() { rcli GET cachewarden:generation:products; }
+hset_calls() { rcli INFO commandstats | sed -n 's/^cmdstat_hset:calls=\([0-9]*\),.*/\1/p'; }
+# wait_marker OLD [SECONDS]: until Redis holds a marker other than OLD.
+marker_differs() {
+	local m
+	m=$(marker)
+	[[ -n $m && $m != "$1" ]]
+}
+wait_marker() { harness_wait_for "${2:-60}" "" marker_differs "$1"; }
+post() { curl -s -o "$HARNESS_DIR/body" -w '%{http_code}' -X POST "$@"; }
+
+start_agent a
+start_agent b
+harness_wait_for 20 "${pid[a]}" status_up a && rc=0 || rc=$?
+ok_if $rc "agent a answers /status"
+harness_wait_for 20 "${pid[b]}" status_up b && rc=0 || rc=$?
+ok_if $rc "agent b answers /status"
+
+# 1. First start: no marker anywhere; one agent builds the cache, the other is led.
+wait_marker "" 90 && rc=0 || rc=$?
+ok_if $rc "a generation marker appears: the cache was built"
+is "$(nkeys)" "$rows" "every row has its key"
+led=$(grep -h -o 'skipped: led by agent-[ab]' "$HARNESS_DIR/a.log" "$HARNESS_DIR/b.log" | head -n1 || true)
+like "$led" "skipped: led by agent-[ab]" "the other agent reports it was led ($led)"
+
+# 2. FLUSHALL: detected by both, rebuilt by exactly one.
+sleep 2
+rcli CONFIG RESETSTAT >/dev/null
+m1=$(marker)
+rcli FLUSHALL >/dev/null
+wait_marker "$m1" 90 && rc=0 || rc=$?
+ok_if $rc "after FLUSHALL a new marker appears"
+is "$(nkeys)" "$rows" "the cache is complete again"
+calls=$(hset_calls)
+is "$calls" "$rows" "Redis ran one rebuild's HSETs ($calls), not two"
+n_lost=$(grep -h -c 'dataset products: no generation marker' "$HARNESS_DIR/a.log" "$HARNESS_DIR/b.log" | paste -sd+ | bc)
+ok_if $((n_lost >= 2 ? 0 : 1)) "both agents detected the loss ($n_lost lines)"
+
+# 3. Rollback: Redis restarted from an RDB older than the marker both agents saw.
+rcli SAVE >/dev/null
+cp "$REDIS_DIR/dump.rdb" "$HARNESS_DIR/old.rdb"
+m_old=$(marker)
+sleep 2 # both agents see the marker before the next rebuild
+code=$(post -H "Authorization: Bearer $tok" "http://127.0.0.1:$port_a/admin/rebuild-cache")
+is "$code" 202 "POST /admin/rebuild-cache with the token: 202"
+wait_marker "$m_old" 90 && rc=0 || rc=$?
+ok_if $rc "the admin rebuild wrote a newer marker"
+m_new=$(marker)
+sleep 3 # both agents remember the newer marker
+harness_stop_redis
+cp "$HARNESS_DIR/old.rdb" "$REDIS_DIR/dump.rdb"
+harness_restart_redis
+rcli CONFIG RESETSTAT >/dev/null
+is "$(marker)" "$m_old" "Redis came back with the older marker"
+wait_marker "$m_old" 90 && rc=0 || rc=$?
+ok_if $rc "the rollback was rebuilt: a newer marker again"
+grep -q 'an older generation marker' "$HARNESS_DIR/a.log" "$HARNESS_DIR/b.log" && rc=0 || rc=$?
+ok_if $rc "the rollback was named as such"
+calls=$(hset_calls)
+is "$calls" "$rows" "one rebuild after the rollback ($calls HSETs)"
+[[ $(marker) != "$m_new" ]] && rc=0 || rc=$?
+ok_if $rc "the marker after the rollback is not the pre-restore one"
+
+# 4. The leader SIGKILLed mid-warm: the other takes over once its lease expires.
+sleep 2
+m2=$(marker)
+rcli FLUSHALL >/dev/null
+harness_wait_for 20 "" bash -c "[[ -n \$(redis-cli -h 127.0.0.1 -p $REDIS_PORT GET cachewarden:lease:warm:products) ]]"
+holder=$(rcli GET cachewarden:lease:warm:products | awk '{print $2}')
+like "$holder" '^agent-[ab]$' "a leader holds the lease ($holder)"
+leader=${holder#agent-}
+other=$([[ $leader == a ]] && echo b || echo a)
+sleep 1
+kill -KILL "${pid[$leader]}"
+wait "${pid[$leader]}" 2>/dev/null || true
+_harness_untrack "${pid[$leader]}"
+wait_marker "$m2" 120 && rc=0 || rc=$?
+ok_if $rc "agent $other finished the cache after agent $leader died"
+is "$(nkeys)" "$rows" "the cache is complete after the takeover"
+like "$(marker)" "\"host\":\"agent-$other\"" "the new marker is agent $other's"
+start_agent "$leader"
+harness_wait_for 20 "${pid[$leader]}" status_up "$leader" && rc=0 || rc=$?
+ok_if $rc "agent $leader is back"
+
+# 5. The admin API's guards (once no agent leads a warm).
+base=http://127.0.0.1:$port_a
+idle() {
+	[[ -z $(rcli GET cachewarden:lease:warm:products) ]] &&
+		! curl -s "http://127.0.0.1:$port_a/status" | grep -q '"warm":{' &&
+		! curl -s "http://127.0.0.1:$port_b/status" | grep -q '"warm":{'
+}
+harness_wait_for 60 "" idle
+code=$(post "$base/admin/rebuild-cache")
+is "$code" 401 "POST without a token: 401"
+code=$(post -H "Authorization: Bearer wrong" "$base/admin/rebuild-cache")
+is "$code" 401 "POST with a wrong token: 401"
+code=$(post "http://127.0.0.1:$port_b/admin/rebuild-cache")
+is "$code" 403 "POST to an agent without token_file: 403"
+code=$(post -H "Authorization: Bearer $tok" "$base/admin/rebuild-cache")
+first=$(cat "$HARNESS_DIR/body")
+code2=$(post -H "Authorization: Bearer $tok" "$base/admin/rebuild-cache")
+second=$(cat "$HARNESS_DIR/body")
+is "$code $code2" "202 409" "a second rebuild while one runs: 409"
+run_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["run_id"])' "$first")
+like "$second" "\"run_id\":\"$run_id\"" "409 names the running run id"
+code=$(post -H "Authorization: Bearer $tok" "$base/admin/rebuild-cache?dataset=nope")
+is "$code" 404 "an unknown dataset: 404"
+head -c 70000 /dev/zero | tr '\0' x >"$HARNESS_DIR/big"
+code=$(post -H "Authorization: Bearer $tok" --data-binary "@$HARNESS_DIR/big" "$base/admin/verify-backups")
+is "$code" 413 "a body over 64 KiB: 413"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$base/nope")" 404 "unknown path: 404"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$base/admin/rebuild-cache")" 405 "GET on a POST route: 405"
+is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$base/metrics")" 405 "DELETE /metrics: 405"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$base/health")" 200 "GET /health: 200"
+like "$(curl -s "$base/health")" '"outbox":' "/health carries the outbox counts"
+st=$(curl -s "$base/status")
+like "$st" '"next_verify":"[0-9T:-]+Z"' "/status names the next scheduled verify"
+like "$st" '"last_warm":\{' "/status carries the last warm report"
+python3 - "$port_a" <<'PY' && rc=0 || rc=$?
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n")  # half a request, then nothing
+s.settimeout(15)
+t = time.monotonic()
+try:
+    data = s.recv(100)
+except socket.timeout:
+    print("still open after 15 s"); sys.exit(1)
+print("closed" if data == b"" else "answered %r" % data[:40]); sys.exit(0)
+PY
+ok_if $rc "a client that sends half a request and stalls is dropped"
+curl -s "$base/metrics" >"$HARNESS_DIR/metrics.txt"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$HARNESS_DIR/metrics.txt" >"$HARNESS_DIR/promtool.out" 2>&1 && rc=0 || rc=$?
+	ok_if $rc "/metrics passes promtool check metrics"
+else
+	skip "promtool not installed (Debian package prometheus)"
+fi
+grep -q '^cachewarden_restores_detected_total{event="lost"} [1-9]' "$HARNESS_DIR/metrics.txt" && rc=0 || rc=$?
+ok_if $rc "/metrics counts the detected losses"
+grep -q '^cachewarden_redis_keyspace_hit_ratio ' "$HARNESS_DIR/metrics.txt" &&
+	grep -q '^cachewarden_redis_memory_used_bytes [1-9]' "$HARNESS_DIR/metrics.txt" && rc=0 || rc=$?
+	ok_if $rc "/metrics carries Redis INFO figures"
+grep -q '^cachewarden_warm_last_success_timestamp_seconds{dataset="products"} [1-9]' "$HARNESS_DIR/metrics.txt" && rc=0 || rc=$?
+ok_if $rc "/metrics has the dataset's last success"
+harness_wait_for 60 "" bash -c "! curl -s $base/status | grep -q '\"warm\":{'"
+
+# 6. SIGHUP: a broken file keeps the old config; a good one is taken.
+cp "$HARNESS_DIR/a.conf" "$HARNESS_DIR/a.conf.good"
+printf '[warm]\nworkers = many\n' >>"$HARNESS_DIR/a.conf"
+kill -HUP "${pid[a]}"
+harness_wait_for 10 "" grep -q 'the old configuration stays' "$HARNESS_DIR/a.log" && rc=0 || rc=$?
+ok_if $rc "SIGHUP with a broken config: the old one stays"
+grep -q "a.conf:[0-9]*: " "$HARNESS_DIR/a.log" && rc=0 || rc=$?
+ok_if $rc "the error is logged as file:line"
+status_up a && rc=0 || rc=$?
+ok_if $rc "the agent still answers"
+cp "$HARNESS_DIR/a.conf.good" "$HARNESS_DIR/a.conf"
+sed -i 's/^schedule = every 6h/schedule = every 12h/' "$HARNESS_DIR/a.conf"
+kill -HUP "${pid[a]}"
+harness_wait_for 10 "" grep -q 'schedule: next verify at .*(every 12h' "$HARNESS_DIR/a.log" && rc=0 || rc=$?
+ok_if $rc "SIGHUP with a good config: the new schedule is in force"
+
+# 7. SIGTERM mid-warm: checkpoint, exit within 5 s, resumed at the next start.
+code=$(post -H "Authorization: Bearer $tok" "$base/admin/rebuild-cache")
+is "$code" 202 "a rebuild started for the stop test"
+harness_wait_for 20 "" bash -c "curl -s $base/status | grep -q '\"rows_done\":[1-9]'"
+kill -TERM "${pid[a]}"
+stopped=1
+for ((i = 0; i < 50; i++)); do
+	if ! kill -0 "${pid[a]}" 2>/dev/null; then stopped=0; break; fi
+	sleep 0.1
+done
+ok_if $stopped "SIGTERM mid-warm: the agent exited within 5 s"
+wait "${pid[a]}" && rc=0 || rc=$?
+_harness_untrack "${pid[a]}"
+is "$rc" 0 "and exited 0"
+ls "$HARNESS_DIR/a/state/"warm-*.ckpt >/dev/null 2>&1 && rc=0 || rc=$?
+ok_if $rc "the interrupted warm left its checkpoint"
+grep -q '"status":"interrupted"' "$HARNESS_DIR/a/spool/"*.rec 2>/dev/null ||
+	grep -q 'interrupted' "$HARNESS_DIR/a.log" && rc=0 || rc=$?
+	ok_if $rc "the interrupted warm was reported"
+start_agent a
+harness_wait_for 30 "" grep -q 'startup: resuming an interrupted warm' "$HARNESS_DIR/a.log" && rc=0 || rc=$?
+ok_if $rc "the next start resumes it"
+harness_wait_for 60 "" bash -c "! ls $HARNESS_DIR/a/state/warm-*.ckpt >/dev/null 2>&1" && rc=0 || rc=$?
+ok_if $rc "the resumed warm finished (checkpoint removed)"
+
+# 8. What reached SNS, read by kind.
+if ((sns)); then
+	python3 - "$SNS_ENDPOINT" "$SQS_QUEUE_URL" >"$HARNESS_DIR/kinds" <<'PY' || true
+import json, sys, time, urllib.request
+ep, q = sys.argv[1], sys.argv[2]
+seen, end = set(), time.time() + 20
+while time.time() < end:
+    req = urllib.request.Request(ep + "/", method="POST", data=json.dumps(
+        {"QueueUrl": q, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 1}).encode(),
+        headers={"X-Amz-Target": "AmazonSQS.ReceiveMessage",
+                 "Content-Type": "application/x-amz-json-1.0",
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request"})
+    msgs = json.load(urllib.request.urlopen(req)).get("Messages", [])
+    for m in msgs:
+        d = json.loads(m["Body"])
+        seen.add("%s %s%s" % (d.get("kind"), d.get("status"),
+                              (" " + d["event"]) if "event" in d else ""))
+    if {"restore detected lost", "restore detected rollback", "warm skipped", "warm ok"} <= seen:
+        break
+for s in sorted(seen):
+    print(s)
+PY
+	kinds=$(cat "$HARNESS_DIR/kinds")
+	like "$kinds" "restore detected lost" "SNS got a restore report for the loss"
+	like "$kinds" "restore detected rollback" "SNS got a restore report for the rollback"
+	like "$kinds" "warm skipped" "SNS got the led agent's skipped report"
+	like "$kinds" "warm ok" "SNS got a warm report"
+else
+	skip "fauxqs not installed (scripts/install-deps.sh)" 4
+fi
+tap_done
