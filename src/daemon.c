@@ -509,6 +509,10 @@ daemon_on_warm(struct daemon *d, struct jobs_result *r)
 		if (strcmp(status, "ok") == 0) {
 			dd->m.runs_ok++;
 			dd->m.last_success = r->finished;
+			/* Whole again: a loss seen after this is a new event, with no backoff. */
+			dd->pending = 0;
+			dd->attempts = 0;
+			dd->next_try = 0;
 		} else
 			dd->m.runs_failed++;
 	}
