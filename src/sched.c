@@ -266,7 +266,7 @@ int
 sched_next(const struct conf_schedule *when, const struct sched_zone *zone, time_t after,
            time_t *next, char **cause)
 {
-	int64_t a = (int64_t)after, n, day0, d, fire, clock;
+	int64_t a = (int64_t)after, day0, d, fire, clock;
 
 	if (a < -SCHED_LIMIT || a > SCHED_LIMIT) {
 		*cause = xasprintf("schedule: instant %lld is out of range", (long long)a);
@@ -278,8 +278,8 @@ sched_next(const struct conf_schedule *when, const struct sched_zone *zone, time
 			                   when->interval_s);
 			return -1;
 		}
-		n = a - (a - sched_fdiv(a, when->interval_s) * when->interval_s) + when->interval_s;
-		*next = (time_t)n;
+		/* The next multiple; both bounds keep this far from overflow. */
+		*next = (time_t)((sched_fdiv(a, when->interval_s) + 1) * when->interval_s);
 		return 0;
 	}
 	if ((when->kind != CONF_SCHEDULE_DAILY && when->kind != CONF_SCHEDULE_WEEKLY) ||

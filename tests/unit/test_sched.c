@@ -320,12 +320,20 @@ main(void)
 
 	tests = xcalloc(NROWS + nfixed, sizeof *tests);
 	for (i = 0; i < NROWS; i++) {
-		static const char *const kinds[] = { "daily", "every", "weekly" };
+		static const char *const days[] = {
+			"sun", "mon", "tue", "wed", "thu", "fri", "sat"
+		};
+		const struct conf_schedule *w = &rows[i].when;
 
-		tests[i].name =
-		        xasprintf("%s %s d%d %02d:%02d every %llds after %s", rows[i].zone,
-		                  kinds[rows[i].when.kind], rows[i].when.weekday, rows[i].when.hour,
-		                  rows[i].when.minute, rows[i].when.interval_s, rows[i].after);
+		if (w->kind == CONF_SCHEDULE_EVERY)
+			tests[i].name = xasprintf("%s every %llds after %s", rows[i].zone,
+			                          w->interval_s, rows[i].after);
+		else
+			tests[i].name =
+			        xasprintf("%s %s%s %02d:%02d after %s", rows[i].zone,
+			                  w->kind == CONF_SCHEDULE_DAILY ? "daily" : "weekly ",
+			                  w->kind == CONF_SCHEDULE_DAILY ? "" : days[w->weekday],
+			                  w->hour, w->minute, rows[i].after);
 		tests[i].test_func = test_row;
 		tests[i].initial_state = (void *)&rows[i];
 	}
