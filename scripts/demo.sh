@@ -6,7 +6,11 @@
 # then runs the agent: check-config, health, warm (with its JSON report), a
 # read of warmed keys, verify of a fresh export set (an RDB and a gzip'd
 # mysqldump, then one corrupted copy), and the reports as they arrive on the
-# SNS topic (read back from an SQS queue subscribed to it). Everything is
+# SNS topic (read back from an SQS queue subscribed to it). Then the agent
+# itself, `cachewarden run`: it notices a FLUSHALL and rebuilds on its own,
+# answers POST /admin/rebuild-cache (curl, with the bearer token), /status
+# and /metrics, and stops on SIGTERM; the reports that reached the topic are
+# listed by kind. Everything is
 # stopped and removed at the end (DEMO_KEEP=1 keeps the temp dir). DEMO_ROWS
 # sets the table size.
 set -euo pipefail
@@ -33,6 +37,8 @@ harness_seed_products "$rows"
 exports=$HARNESS_DIR/exports
 mkdir -p "$exports"
 conf=$HARNESS_DIR/agent.conf
+head -c 24 /dev/urandom | base64 >"$HARNESS_DIR/admin.token"
+chmod 600 "$HARNESS_DIR/admin.token"
 harness_write_conf "$conf" <<CONF
 [sns]
 topic_arn = $SNS_TOPIC_ARN
@@ -47,9 +53,14 @@ manifest_dir = $HARNESS_DIR/manifests
 path = $exports/*
 max_age = 26h
 
+[admin]
+listen = 127.0.0.1:$(harness_free_port)
+token_file = $HARNESS_DIR/admin.token
+
 [warm]
 workers = 4
 ttl_jitter = 10
+restore_poll = 2s
 
 [dataset products]
 table = products
@@ -100,5 +111,43 @@ for _ in 1 2; do
 	harness_sqs_wait_body "$SQS_QUEUE_URL" 20 | head -c 400
 	echo
 done
+echo
+
+# ---- the agent ------------------------------------------------------------
+admin=http://$(sed -n 's/^listen = //p' "$conf")
+token=$(cat "$HARNESS_DIR/admin.token")
+marker() { harness_redis_cli get cachewarden:generation:products; }
+step "cachewarden -c agent.conf run &   (the agent, in the background)"
+./cachewarden -c "$conf" run >"$HARNESS_DIR/agent.log" 2>&1 &
+agent=$!
+_harness_track "$agent" cachewarden
+harness_wait_for 20 "$agent" curl -sf "$admin/status"
+step curl "$admin/health"
+curl -s "$admin/health"
+before=$(marker)
+step "redis-cli FLUSHALL   (the agent notices within restore_poll and rebuilds)"
+harness_redis_cli flushall
+changed() { [[ -n $(marker) && $(marker) != "$before" ]]; }
+harness_wait_for 120 "$agent" changed
+grep -E 'restore: dataset|warm .* started|warm products: ok' "$HARNESS_DIR/agent.log" | sed 's/^/  log: /'
+step redis-cli GET cachewarden:generation:products
+marker
+step curl -X POST -H "Authorization: Bearer ..." "$admin/admin/rebuild-cache?dataset=product-json"
+curl -s -X POST -H "Authorization: Bearer $token" "$admin/admin/rebuild-cache?dataset=product-json"
+step curl -X POST "$admin/admin/rebuild-cache   (no token)"
+curl -s -X POST "$admin/admin/rebuild-cache"
+idle() { ! curl -s "$admin/status" | grep -q '"warm":{'; }
+harness_wait_for 120 "$agent" idle
+step "curl $admin/status   (abridged)"
+curl -s "$admin/status" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({k: d[k] for k in ("running", "next_verify", "redis", "datasets")}, indent=1))'
+step "curl $admin/metrics | grep -E 'warm_rows|restores|hit_ratio|outbox'"
+curl -s "$admin/metrics" | grep -E '^cachewarden_(warm_rows_total|restores_detected|redis_keyspace_hit_ratio|outbox_reports)'
+step "kill -TERM the agent"
+kill -TERM "$agent"
+wait "$agent" || true
+tail -n 2 "$HARNESS_DIR/agent.log" | sed 's/^/  log: /'
+step "SNS topic -> SQS queue: the agent's reports, by kind"
+python3 tests/lib/sqs_kinds.py "$SNS_ENDPOINT" "$SQS_QUEUE_URL" 15 \
+	"restore detected lost" "warm ok"
 echo
 echo "demo done: servers stopped, temp dir removed"

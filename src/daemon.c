@@ -320,15 +320,16 @@ daemon_led_report(struct daemon *d, const char *dataset, const char *holder)
 	daemon_queue_report(d, &out);
 }
 
-/* A lost or rolled-back dataset: report it once, then warm it when nobody else does. */
-static void
+/*
+ * A lost or rolled-back dataset: report it once; 1 when it should be warmed
+ * now (nobody else leads, no backoff pending).
+ */
+static int
 daemon_restore_act(struct daemon *d, struct daemon_dataset *dd, enum restore_event ev,
                    const struct restore_marker *seen, const struct jobs_watch_dataset *w)
 {
 	const struct conf *conf = daemon_conf(d);
 	int rebuild = conf->warm.on_restore == CONF_ON_RESTORE_REBUILD;
-	struct jobs_request req;
-	char *names[1];
 
 	if (!dd->pending) {
 		dd->pending = 1;
@@ -353,27 +354,43 @@ daemon_restore_act(struct daemon *d, struct daemon_dataset *dd, enum restore_eve
 		daemon_led_report(d, dd->name, w->lease_holder);
 		dd->led_reported = 1;
 	}
-	if (!rebuild || w->lease_holder != NULL || jobs_warming(d->jobs, dd->name) ||
-	    clocks_mono() < dd->next_try || d->stopping)
-		return;
+	/* Wanted: the caller starts one warm for every dataset that wants one. */
+	return rebuild && w->lease_holder == NULL && !jobs_warming(d->jobs, dd->name) &&
+	       clocks_mono() >= dd->next_try && !d->stopping;
+}
+
+/* One warm for the datasets the watch found lost or rolled back, each backed off if it fails. */
+static void
+daemon_restore_warm(struct daemon *d, char **names, size_t n)
+{
+	struct jobs_request req;
+	struct daemon_dataset *dd;
+	double backoff;
+	size_t i;
+
+	if (n == 0 || jobs_running(d->jobs, JOBS_WARM))
+		return; /* a warm under way: the next poll asks again */
 	memset(&req, 0, sizeof req);
-	names[0] = dd->name;
 	req.kind = JOBS_WARM;
 	req.names = names;
-	req.nnames = 1;
+	req.nnames = n;
 	req.reason = "restore";
 	daemon_start(d, &req, "restore");
-	if (jobs_warming(d->jobs, dd->name)) {
-		double backoff =
+	if (!jobs_running(d->jobs, JOBS_WARM))
+		return;
+	for (i = 0; i < n; i++) {
+		if ((dd = daemon_dataset(d, names[i])) == NULL)
+			continue;
+		backoff =
 		        DAEMON_RETRY_BASE_S * (double)(1u << (dd->attempts < 7 ? dd->attempts : 7));
-
 		dd->attempts++;
 		dd->next_try = clocks_mono() +
 		               (backoff < DAEMON_RETRY_CAP_S ? backoff : DAEMON_RETRY_CAP_S);
 	}
 }
 
-static void
+/* Judges one dataset's marker; 1 when it is to be warmed. */
+static int
 daemon_judge_dataset(struct daemon *d, const struct jobs_watch_dataset *w, int restarted)
 {
 	struct daemon_dataset *dd = daemon_dataset(d, w->name);
@@ -381,7 +398,7 @@ daemon_judge_dataset(struct daemon *d, const struct jobs_watch_dataset *w, int r
 	enum restore_event ev;
 
 	if (dd == NULL || !w->read_ok)
-		return;
+		return 0;
 	free(dd->lease_holder);
 	dd->lease_holder = w->lease_holder != NULL ? xstrdup(w->lease_holder) : NULL;
 	seen = restore_state_seen(&d->restore, w->name);
@@ -406,9 +423,9 @@ daemon_judge_dataset(struct daemon *d, const struct jobs_watch_dataset *w, int r
 		break;
 	case RESTORE_LOST:
 	case RESTORE_ROLLBACK:
-		daemon_restore_act(d, dd, ev, &before, w);
-		break;
+		return daemon_restore_act(d, dd, ev, &before, w);
 	}
+	return 0;
 }
 
 static void
@@ -416,7 +433,8 @@ daemon_on_watch(struct daemon *d, struct jobs_result *r)
 {
 	const struct conf *conf = daemon_conf(d);
 	int restarted = 0;
-	size_t i;
+	char **names;
+	size_t i, n = 0;
 
 	if (!r->redis_ok && !r->redis_loading) {
 		if (!d->redis_down)
@@ -456,8 +474,12 @@ daemon_on_watch(struct daemon *d, struct jobs_result *r)
 	}
 	if (conf->warm.on_restore == CONF_ON_RESTORE_OFF)
 		return;
+	names = xcalloc(r->ndatasets + 1, sizeof *names);
 	for (i = 0; i < r->ndatasets; i++)
-		daemon_judge_dataset(d, &r->datasets[i], restarted);
+		if (daemon_judge_dataset(d, &r->datasets[i], restarted))
+			names[n++] = r->datasets[i].name;
+	daemon_restore_warm(d, names, n);
+	free(names);
 }
 
 /* ---- job results ------------------------------------------------------------------ */
@@ -737,7 +759,7 @@ static void
 daemon_schedule_verify(struct daemon *d)
 {
 	const struct conf *conf = daemon_conf(d);
-	time_t now = time(NULL), next;
+	time_t now = time(NULL), next, nominal;
 	char *cause = NULL, when[CLOCKS_RFC3339_LEN];
 
 	/* The splay is taken off "after" so a host late in its window still runs once a period. */
@@ -748,10 +770,11 @@ daemon_schedule_verify(struct daemon *d)
 		d->next_verify = 0;
 		return;
 	}
-	next = sched_splay(next, conf->verify.splay, d->splay_seed);
+	nominal = next;
+	next = sched_splay(nominal, conf->verify.splay, d->splay_seed);
 	if (next <= now) {
-		/* Inside this period's splay window but past our own point: the next period. */
-		if (sched_next(&conf->verify.when, d->zone, next, &next, &cause) != 0) {
+		/* This period's point has passed: the next period, from its nominal time. */
+		if (sched_next(&conf->verify.when, d->zone, nominal, &next, &cause) != 0) {
 			log_error("schedule: %s", cause);
 			free(cause);
 			d->next_verify = 0;
