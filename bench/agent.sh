@@ -49,8 +49,13 @@ c0=$(cpu)
 sleep "$idle"
 c1=$(cpu)
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
-printf 'idle: %d s, CPU %.2f s, RSS %.1f MiB\n' "$idle" "$(echo "($c1 - $c0) / $tck" | bc -l)" \
-	"$(echo "$rss / 1024" | bc -l)"
+priv=$(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' "/proc/$pid/smaps_rollup")
+pss=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup")
+# What merely loading the linked libraries costs: the floor under any idle figure.
+floor=$( { /usr/bin/time -f '%M' "$bin" version >/dev/null; } 2>&1 | tail -n 1)
+printf 'idle: %d s, CPU %.2f s, RSS %.1f MiB (private %.1f MiB, PSS %.1f MiB; `cachewarden version` alone: %.1f MiB)\n' \
+	"$idle" "$(echo "($c1 - $c0) / $tck" | bc -l)" "$(echo "$rss / 1024" | bc -l)" \
+	"$(echo "$priv / 1024" | bc -l)" "$(echo "$pss / 1024" | bc -l)" "$(echo "$floor / 1024" | bc -l)"
 for ((i = 1; i <= reactions; i++)); do
 	n0=$(grep -c 'started (restore)' "$log" || true)
 	t0=$(date +%s.%N)
