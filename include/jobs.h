@@ -105,8 +105,6 @@ int jobs_running(struct jobs *j, enum jobs_kind kind);
 int jobs_warming(struct jobs *j, const char *dataset);
 /* Asks the warm to stop at its next batch boundary (checkpointed, status interrupted). */
 void jobs_stop(struct jobs *j);
-/* Waits up to timeout_s for the named kind to finish; 1 when it did. Loop thread only. */
-int jobs_wait(struct jobs *j, enum jobs_kind kind, double timeout_s);
 
 /* The running jobs as JSON members ("warm": {...} or null, "verify": ...). */
 void jobs_status(struct jobs *j, struct json *out);

@@ -1359,10 +1359,13 @@ daemon_run(const char *conf_path, struct conf *conf)
 	daemon_status_line(&d);
 	event_base_dispatch(d.base);
 	if (daemon_busy(&d)) {
-		/* A verify or a delivery past the deadline: the process ends under them. */
+		/*
+		 * A verify or a delivery past the deadline: the process ends under
+		 * them, without freeing what they still use.
+		 */
 		log_warn("stop: exiting with a job still running (its work is redone next time)");
-		sdnotify_close(d.notify);
-		return d.exit_code;
+		fflush(NULL);
+		_exit(d.exit_code);
 	}
 	log_info("stop: done");
 	daemon_teardown(&d);

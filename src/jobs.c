@@ -683,27 +683,6 @@ jobs_stop(struct jobs *j)
 	atomic_store(&j->stop, 1);
 }
 
-int
-jobs_wait(struct jobs *j, enum jobs_kind kind, double timeout_s)
-{
-	struct jobs_slot *s = &j->slots[kind];
-	double until = clocks_mono() + timeout_s;
-
-	while (jobs_running(j, kind)) {
-		/* The thread is done once it has posted its result. */
-		pthread_mutex_lock(&j->lock);
-		if (s->result != NULL) {
-			pthread_mutex_unlock(&j->lock);
-			return 1;
-		}
-		pthread_mutex_unlock(&j->lock);
-		if (clocks_mono() >= until)
-			return 0;
-		clocks_sleep(0.02);
-	}
-	return 1;
-}
-
 static void
 jobs_status_slot(struct jobs_slot *s, struct json *out, double now_mono)
 {

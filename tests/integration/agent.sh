@@ -103,9 +103,31 @@ dump_logs() {
 }
 harness_on_exit dump_logs
 
+# systemd's side of Type=notify for agent a: a datagram socket whose
+# messages land in a file, one per line (bounded: it ends with the test).
+python3 - "$HARNESS_DIR/notify.sock" "$HARNESS_DIR/notify.txt" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(1)
+end = time.time() + 900
+with open(sys.argv[2], "a") as out:
+    while time.time() < end:
+        try:
+            msg = s.recv(4096).decode()
+        except socket.timeout:
+            continue
+        out.write(msg.replace("\n", " | ") + "\n")
+        out.flush()
+PY
+_harness_track $! notify-listener
+harness_wait_for 10 "" test -S "$HARNESS_DIR/notify.sock"
+
 declare -A pid
 start_agent() {
-	"$bin" -c "$HARNESS_DIR/$1.conf" run >>"$HARNESS_DIR/$1.log" 2>&1 &
+	local -a env=()
+	[[ $1 == a ]] && env=(NOTIFY_SOCKET="$HARNESS_DIR/notify.sock" WATCHDOG_USEC=1000000)
+	env ${env[@]+"${env[@]}"} "$bin" -c "$HARNESS_DIR/$1.conf" run >>"$HARNESS_DIR/$1.log" 2>&1 &
 	pid[$1]=$!
 	_harness_track "${pid[$1]}" "cachewarden-$1"
 }
@@ -130,6 +152,13 @@ harness_wait_for 20 "${pid[a]}" status_up a && rc=0 || rc=$?
 ok_if $rc "agent a answers /status"
 harness_wait_for 20 "${pid[b]}" status_up b && rc=0 || rc=$?
 ok_if $rc "agent b answers /status"
+
+harness_wait_for 10 "" grep -q '^READY=1' "$HARNESS_DIR/notify.txt" && rc=0 || rc=$?
+ok_if $rc "systemd is told READY=1"
+harness_wait_for 10 "" grep -q '^WATCHDOG=1' "$HARNESS_DIR/notify.txt" && rc=0 || rc=$?
+ok_if $rc "and WATCHDOG=1 with WATCHDOG_USEC set"
+grep -q '^STATUS=.*next verify' "$HARNESS_DIR/notify.txt" && rc=0 || rc=$?
+ok_if $rc "and a STATUS= line"
 
 # 1. First start: no marker anywhere; one agent builds the cache, the other is led.
 wait_marker "" 90 && rc=0 || rc=$?
@@ -277,6 +306,8 @@ sed -i 's/^schedule = every 6h/schedule = every 12h/' "$HARNESS_DIR/a.conf"
 kill -HUP "${pid[a]}"
 harness_wait_for 10 "" grep -q 'schedule: next verify at .*(every 12h' "$HARNESS_DIR/a.log" && rc=0 || rc=$?
 ok_if $rc "SIGHUP with a good config: the new schedule is in force"
+grep -q '^RELOADING=1' "$HARNESS_DIR/notify.txt" && rc=0 || rc=$?
+ok_if $rc "systemd is told RELOADING=1 around a reload"
 
 # 7. SIGTERM mid-warm: checkpoint, exit within 5 s, resumed at the next start.
 code=$(post -H "Authorization: Bearer $tok" "$base/admin/rebuild-cache")
@@ -289,6 +320,8 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.1
 done
 ok_if $stopped "SIGTERM mid-warm: the agent exited within 5 s"
+grep -q '^STOPPING=1' "$HARNESS_DIR/notify.txt" && rc=0 || rc=$?
+ok_if $rc "systemd is told STOPPING=1"
 wait "${pid[a]}" && rc=0 || rc=$?
 _harness_untrack "${pid[a]}"
 is "$rc" 0 "and exited 0"
