@@ -228,10 +228,9 @@ ok_if $rc "agent $leader is back"
 
 # 5. The admin API's guards (once no agent leads a warm).
 base=http://127.0.0.1:$port_a
+warm_idle() { [[ $(curl -s "http://127.0.0.1:$1/status") != *'"warm":{'* ]]; }
 idle() {
-	[[ -z $(rcli GET cachewarden:lease:warm:products) ]] &&
-		! curl -s "http://127.0.0.1:$port_a/status" | grep -q '"warm":{' &&
-		! curl -s "http://127.0.0.1:$port_b/status" | grep -q '"warm":{'
+	[[ -z $(rcli GET cachewarden:lease:warm:products) ]] && warm_idle "$port_a" && warm_idle "$port_b"
 }
 harness_wait_for 60 "" idle
 code=$(post "$base/admin/rebuild-cache")
@@ -281,15 +280,15 @@ else
 	skip "promtool not installed (Debian package prometheus)"
 fi
 # Agent $other ran throughout (the other one was restarted): it saw every loss.
-curl -s "http://127.0.0.1:$(port_of "$other")/metrics" |
-	grep -q '^cachewarden_restores_detected_total{event="lost"} [1-9]' && rc=0 || rc=$?
+other_metrics=$(curl -s "http://127.0.0.1:$(port_of "$other")/metrics")
+grep -q '^cachewarden_restores_detected_total{event="lost"} [1-9]' <<<"$other_metrics" && rc=0 || rc=$?
 ok_if $rc "/metrics counts the detected losses"
 grep -q '^cachewarden_redis_keyspace_hit_ratio ' "$HARNESS_DIR/metrics.txt" &&
 	grep -q '^cachewarden_redis_memory_used_bytes [1-9]' "$HARNESS_DIR/metrics.txt" && rc=0 || rc=$?
 	ok_if $rc "/metrics carries Redis INFO figures"
 grep -q '^cachewarden_warm_last_success_timestamp_seconds{dataset="products"} [1-9]' "$HARNESS_DIR/metrics.txt" && rc=0 || rc=$?
 ok_if $rc "/metrics has the dataset's last success"
-harness_wait_for 60 "" bash -c "! curl -s $base/status | grep -q '\"warm\":{'"
+harness_wait_for 60 "" warm_idle "$port_a"
 
 # 6. SIGHUP: a broken file keeps the old config; a good one is taken.
 cp "$HARNESS_DIR/a.conf" "$HARNESS_DIR/a.conf.good"
@@ -312,7 +311,8 @@ ok_if $rc "systemd is told RELOADING=1 around a reload"
 # 7. SIGTERM mid-warm: checkpoint, exit within 5 s, resumed at the next start.
 code=$(post -H "Authorization: Bearer $tok" "$base/admin/rebuild-cache")
 is "$code" 202 "a rebuild started for the stop test"
-harness_wait_for 20 "" bash -c "curl -s $base/status | grep -q '\"rows_done\":[1-9]'"
+rows_moving() { [[ $(curl -s "$base/status") =~ \"rows_done\":[1-9] ]]; }
+harness_wait_for 20 "" rows_moving
 kill -TERM "${pid[a]}"
 stopped=1
 for ((i = 0; i < 50; i++)); do
