@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "json.h"
 
 #define HEALTH_NCHECKS 2
 
@@ -47,6 +48,8 @@ int health_changed(const struct conf *conf, const struct health_result *result, 
 void health_report(const struct conf *conf, const struct health_result *result, int wait_ms);
 /* One line per check, for people. */
 void health_format_text(const struct health_result *result, struct buf *out);
+/* The "checks" array of a result, into an object being written (the report, GET /health). */
+void health_json_checks(struct json *j, const struct health_result *result);
 /* The cachewarden.health/1 JSON document (kind "health", for the SNS report). */
 void health_format_json(const struct health_result *result, const struct conf *conf,
                         struct buf *out);

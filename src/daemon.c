@@ -582,7 +582,6 @@ daemon_answer_health(struct daemon *d)
 	struct daemon_waiter *w, *next;
 	struct buf out = BUF_INIT;
 	struct json j;
-	size_t i;
 
 	if (d->health_waiters == NULL)
 		return;
@@ -590,19 +589,7 @@ daemon_answer_health(struct daemon *d)
 	json_object_begin(&j, NULL);
 	json_string(&j, "status", d->health.ok ? "ok" : "failed");
 	json_string(&j, "host", daemon_conf(d)->agent.name);
-	json_array_begin(&j, "checks");
-	for (i = 0; i < HEALTH_NCHECKS; i++) {
-		const struct health_check *c = &d->health.checks[i];
-
-		json_object_begin(&j, NULL);
-		json_string(&j, "name", c->name);
-		json_string(&j, "target", c->target);
-		json_bool(&j, "ok", c->ok);
-		json_double(&j, "latency_ms", (double)(long long)(c->latency_ms * 1000) / 1000);
-		json_string(&j, "detail", c->detail);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
+	health_json_checks(&j, &d->health);
 	json_object_begin(&j, "outbox");
 	if (d->spool_ok) {
 		json_int(&j, "pending", d->spool[0]);

@@ -101,10 +101,29 @@ health_format_text(const struct health_result *result, struct buf *out)
 }
 
 void
+health_json_checks(struct json *j, const struct health_result *result)
+{
+	size_t i;
+
+	json_array_begin(j, "checks");
+	for (i = 0; i < HEALTH_NCHECKS; i++) {
+		const struct health_check *c = &result->checks[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "name", c->name);
+		json_string(j, "target", c->target);
+		json_bool(j, "ok", c->ok);
+		json_double(j, "latency_ms", (double)(long long)(c->latency_ms * 1000) / 1000);
+		json_string(j, "detail", c->detail);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+void
 health_format_json(const struct health_result *result, const struct conf *conf, struct buf *out)
 {
 	struct json j;
-	size_t i;
 
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
@@ -112,19 +131,7 @@ health_format_json(const struct health_result *result, const struct conf *conf, 
 	json_string(&j, "kind", "health");
 	json_string(&j, "status", result->ok ? "ok" : "failed");
 	json_string(&j, "host", conf->agent.name);
-	json_array_begin(&j, "checks");
-	for (i = 0; i < HEALTH_NCHECKS; i++) {
-		const struct health_check *c = &result->checks[i];
-
-		json_object_begin(&j, NULL);
-		json_string(&j, "name", c->name);
-		json_string(&j, "target", c->target);
-		json_bool(&j, "ok", c->ok);
-		json_double(&j, "latency_ms", (double)(long long)(c->latency_ms * 1000) / 1000);
-		json_string(&j, "detail", c->detail);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
+	health_json_checks(&j, result);
 	json_object_end(&j);
 	buf_addc(out, '\n');
 }
