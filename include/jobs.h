@@ -44,7 +44,13 @@ struct jobs_request {
 	enum jobs_kind kind;
 	char **names; /* datasets (warm) or sets (verify); none = all */
 	size_t nnames;
-	int resume;     /* warm: continue from checkpoints */
+	int resume; /* warm: continue from checkpoints */
+	/*
+	 * warm, with the lease: adopt progress a leader published at or after
+	 * this wall-clock time (0: any; < 0: none, start over). A rollback must
+	 * not resume from progress that came back with the old snapshot.
+	 */
+	double progress_since;
 	char **reports; /* flush: JSON reports to spool first (copied) */
 	size_t nreports;
 	const char *reason; /* "admin", "restore", "schedule", "startup" (static) */

@@ -7,6 +7,13 @@
  * expires and another agent may take over.
  *
  * The value is "<token> <host>", so any agent can say who leads.
+ *
+ * Beside it, cachewarden:lease:warm:<dataset>:progress holds the leader's
+ * checkpoint (the text of its state_dir file), published while it holds
+ * the lease. Progress and the keys it describes live in the same Redis, so
+ * they are lost, flushed or restored from a snapshot together: an agent
+ * that takes over a dead leader's dataset resumes from it, and one that
+ * finds none (a flush) starts over, whatever its own state_dir says.
  */
 #ifndef CW_LEASE_H
 #define CW_LEASE_H
@@ -40,6 +47,18 @@ int lease_renew(struct redisconn *rc, const struct lease *l, char **cause);
 /* Deletes the lease if it is still ours; 0, or -1 and a cause. */
 int lease_release(struct redisconn *rc, const struct lease *l, char **cause);
 void lease_free(struct lease *l);
+
+/* How long published progress outlives its leader. */
+#define LEASE_PROGRESS_TTL_MS (24LL * 3600 * 1000)
+
+/* Publishes text as the dataset's progress if the lease is still ours: 1 done, 0 not ours, -1. */
+int lease_progress_put(struct redisconn *rc, const struct lease *l, const char *text, size_t len,
+                       char **cause);
+/* The published progress: 1 and *text (len bytes and a NUL; caller frees), 0 none, -1. */
+int lease_progress_get(struct redisconn *rc, const char *dataset, char **text, size_t *len,
+                       char **cause);
+/* Drops the progress (the dataset is whole) if the lease is still ours; 0, or -1. */
+int lease_progress_drop(struct redisconn *rc, const struct lease *l, char **cause);
 
 /* Who holds the lease of dataset: 1 and *holder (caller frees), 0 nobody, -1 and a cause. */
 int lease_holder(struct redisconn *rc, const char *dataset, char **holder, char **cause);

@@ -50,6 +50,7 @@ struct daemon_dataset {
 	enum restore_event event;
 	unsigned attempts;  /* restore warms started that did not resolve it */
 	int led_reported;   /* "skipped: led by" said for this event */
+	double detected_at; /* wall clock, when the event was first seen */
 	double next_try;    /* monotonic: no restore warm before */
 	char *lease_holder; /* from the last watch */
 };
@@ -337,6 +338,7 @@ daemon_restore_act(struct daemon *d, struct daemon_dataset *dd, enum restore_eve
 		dd->attempts = 0;
 		dd->next_try = 0;
 		dd->led_reported = 0;
+		dd->detected_at = clocks_wall();
 		if (ev == RESTORE_LOST)
 			d->restores_lost++;
 		else
@@ -375,6 +377,12 @@ daemon_restore_warm(struct daemon *d, char **names, size_t n)
 	req.names = names;
 	req.nnames = n;
 	req.reason = "restore";
+	/* Progress a leader published since the event, never what came back with a snapshot. */
+	req.progress_since = clocks_wall();
+	for (i = 0; i < n; i++)
+		if ((dd = daemon_dataset(d, names[i])) != NULL &&
+		    dd->detected_at < req.progress_since)
+			req.progress_since = dd->detected_at;
 	daemon_start(d, &req, "restore");
 	if (!jobs_running(d->jobs, JOBS_WARM))
 		return;
@@ -965,7 +973,8 @@ static void
 daemon_admin_start(struct daemon *d, struct admin_req *req, const char *list, enum jobs_kind kind)
 {
 	char run_id[JOBS_RUN_ID_LEN + 1], *why = NULL, *cause = NULL;
-	struct jobs_request jr = { .kind = kind, .reason = "admin" };
+	/* An operator's rebuild starts over: no one's progress is adopted. */
+	struct jobs_request jr = { .kind = kind, .reason = "admin", .progress_since = -1 };
 	struct buf out = BUF_INIT;
 	struct json j;
 	size_t n, i;

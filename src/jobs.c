@@ -5,18 +5,23 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
+#include "checkpoint.h"
 #include "clocks.h"
 #include "crypto.h"
 #include "exitcode.h"
+#include "fileio.h"
 #include "jobs.h"
 #include "json.h"
 #include "lease.h"
@@ -119,6 +124,64 @@ jobs_result_free(struct jobs_result *r)
 
 /* ---- warm ------------------------------------------------------------------ */
 
+/* Appends a small file (a checkpoint) to out; 0, or -1 when it cannot be read. */
+static int
+jobs_read_file(const char *path, struct buf *out)
+{
+	char chunk[4096];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return -1;
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Before a leader writes: its local checkpoint of dataset becomes what Redis
+ * says. Progress published at or after since is adopted (written as the
+ * checkpoint); otherwise the local checkpoint is dropped, because the keys it
+ * counts as written may be gone (a flush) or stale (a rollback).
+ */
+static void
+jobs_adopt_progress(struct redisconn *rc, const struct conf *conf, const char *dataset,
+                    double since)
+{
+	char *path = checkpoint_path(conf->agent.state_dir, dataset), *text = NULL, *nl;
+	char *cause = NULL;
+	size_t len = 0;
+	int rv;
+
+	rv = since < 0 ? 0 : lease_progress_get(rc, dataset, &text, &len, &cause);
+	if (rv < 0) {
+		log_warn("lease: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (rv == 1 && (nl = memchr(text, '\n', len)) != NULL && strtod(text, NULL) >= since &&
+	    fileio_replace(path, nl + 1, len - (size_t)(nl + 1 - text), 0600, &cause) == 0) {
+		log_info("warm %s: resuming from the progress a leader left in Redis", dataset);
+	} else if (rv >= 0 && access(path, F_OK) == 0 && checkpoint_remove(path, &cause) == 0) {
+		log_info("warm %s: starting over: Redis holds no progress to resume from", dataset);
+	}
+	if (cause != NULL) {
+		log_warn("warm %s: %s", dataset, cause);
+		free(cause);
+	}
+	free(text);
+	free(path);
+}
+
 static void
 jobs_progress(void *arg, const char *dataset, long long rows_done, long long rows_total)
 {
@@ -138,11 +201,33 @@ jobs_progress(void *arg, const char *dataset, long long rows_done, long long row
 	pthread_mutex_unlock(&s->owner->lock);
 }
 
+/*
+ * The leader's checkpoint as the dataset's progress in Redis ("<unix time>\n"
+ * then the file's text); a dataset that has none is whole, or not started.
+ * 1 published (or nothing to publish), 0 the lease is not ours, -1.
+ */
+static int
+jobs_publish_progress(struct redisconn *rc, const struct conf *conf, const struct lease *l,
+                      const char *dataset, char **cause)
+{
+	char *path = checkpoint_path(conf->agent.state_dir, dataset);
+	struct buf text = BUF_INIT;
+	int rv = 1;
+
+	buf_printf(&text, "%lld\n", (long long)clocks_wall());
+	if (jobs_read_file(path, &text) == 0)
+		rv = lease_progress_put(rc, l, text.data, text.len, cause);
+	buf_free(&text);
+	free(path);
+	return rv;
+}
+
 /* Renews the leases while the warm runs; a lost lease stops the warm. */
 struct jobs_renewer {
 	struct jobs *owner;
 	const struct conf *conf;
 	struct lease *leases;
+	char **names; /* the dataset of each lease */
 	size_t n;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -181,6 +266,10 @@ jobs_renew_main(void *arg)
 		for (i = 0; rc != NULL && i < rn->n; i++) {
 			int rv = lease_renew(rc, &rn->leases[i], &cause);
 
+			if (rv > 0)
+				rv = jobs_publish_progress(rc, rn->conf, &rn->leases[i],
+				                           rn->names[i], &cause);
+
 			if (rv < 0) {
 				log_warn("lease: cannot renew %s: %s", rn->leases[i].key, cause);
 				free(cause);
@@ -205,10 +294,15 @@ jobs_renew_main(void *arg)
 	return NULL;
 }
 
-/* Takes the lease of each name; fills the taken leases and the skipped names with holders. */
+/*
+ * Takes the lease of each name; fills the taken leases (and their names) and
+ * the skipped names with holders, and brings each taken dataset's checkpoint
+ * in line with the progress in Redis.
+ */
 static void
-jobs_take_leases(const struct conf *conf, char **names, size_t n, struct lease *leases,
-                 size_t *nleases, char **taken, size_t *ntaken, struct jobs_result *r)
+jobs_take_leases(const struct conf *conf, char **names, size_t n, double since,
+                 struct lease *leases, char **lease_names, size_t *nleases, char **taken,
+                 size_t *ntaken, struct jobs_result *r)
 {
 	struct redisconn *rc;
 	char *cause = NULL, *holder = NULL;
@@ -227,8 +321,9 @@ jobs_take_leases(const struct conf *conf, char **names, size_t n, struct lease *
 		switch (lease_acquire(rc, names[i], conf->agent.name, conf->warm.lease_ttl * 1000,
 		                      &leases[*nleases], &holder, &cause)) {
 		case 1:
-			(*nleases)++;
+			lease_names[(*nleases)++] = names[i];
 			taken[(*ntaken)++] = names[i];
+			jobs_adopt_progress(rc, conf, names[i], since);
 			break;
 		case 0:
 			log_info("warm %s: skipped: led by %s", names[i], holder);
@@ -249,7 +344,7 @@ jobs_take_leases(const struct conf *conf, char **names, size_t n, struct lease *
 }
 
 static void
-jobs_release_leases(const struct conf *conf, struct lease *leases, size_t n)
+jobs_release_leases(const struct conf *conf, struct lease *leases, char **names, size_t n)
 {
 	struct redisconn *rc;
 	char *cause = NULL;
@@ -262,6 +357,17 @@ jobs_release_leases(const struct conf *conf, struct lease *leases, size_t n)
 		free(cause);
 	}
 	for (i = 0; i < n; i++) {
+		char *path = checkpoint_path(conf->agent.state_dir, names[i]);
+		int whole = access(path, F_OK) != 0; /* a finished warm removes its checkpoint */
+
+		free(path);
+		if (rc != NULL &&
+		    (whole ? lease_progress_drop(rc, &leases[i], &cause)
+		           : jobs_publish_progress(rc, conf, &leases[i], names[i], &cause)) < 0) {
+			log_warn("lease: %s", cause);
+			free(cause);
+			cause = NULL;
+		}
 		if (rc != NULL && lease_release(rc, &leases[i], &cause) != 0) {
 			log_warn("lease: %s", cause);
 			free(cause);
@@ -328,6 +434,7 @@ jobs_run_warm(struct jobs_slot *s, const struct conf *conf, struct jobs_result *
 {
 	size_t n = s->req.nnames > 0 ? s->req.nnames : conf->ndatasets, nleases = 0, ntaken = 0, i;
 	char **names = xcalloc(n + 1, sizeof *names), **taken = xcalloc(n + 1, sizeof *taken);
+	char **lease_names = xcalloc(n + 1, sizeof *lease_names);
 	struct lease *leases = xcalloc(n + 1, sizeof *leases);
 	struct jobs_renewer rn;
 	struct warm_opts opts;
@@ -338,7 +445,8 @@ jobs_run_warm(struct jobs_slot *s, const struct conf *conf, struct jobs_result *
 	for (i = 0; i < n; i++)
 		names[i] = s->req.nnames > 0 ? s->req.names[i] : conf->datasets[i].name;
 	if (conf->warm.lease)
-		jobs_take_leases(conf, names, n, leases, &nleases, taken, &ntaken, r);
+		jobs_take_leases(conf, names, n, s->req.progress_since, leases, lease_names,
+		                 &nleases, taken, &ntaken, r);
 	else
 		for (i = 0; i < n; i++)
 			taken[ntaken++] = names[i];
@@ -348,6 +456,7 @@ jobs_run_warm(struct jobs_slot *s, const struct conf *conf, struct jobs_result *
 		rn.owner = s->owner;
 		rn.conf = conf;
 		rn.leases = leases;
+		rn.names = lease_names;
 		rn.n = nleases;
 		pthread_mutex_init(&rn.lock, NULL);
 		pthread_cond_init(&rn.cond, NULL);
@@ -356,7 +465,9 @@ jobs_run_warm(struct jobs_slot *s, const struct conf *conf, struct jobs_result *
 		memset(&opts, 0, sizeof opts);
 		opts.datasets = taken;
 		opts.ndatasets = ntaken;
-		opts.resume = s->req.resume;
+		/* With the lease, the checkpoints now say what Redis holds: resume what is there.
+		 */
+		opts.resume = s->req.resume || nleases > 0;
 		opts.stop = &s->owner->stop;
 		opts.on_progress = jobs_progress;
 		opts.progress_arg = s;
@@ -373,7 +484,7 @@ jobs_run_warm(struct jobs_slot *s, const struct conf *conf, struct jobs_result *
 		pthread_mutex_destroy(&rn.lock);
 		pthread_cond_destroy(&rn.cond);
 		/* After the warm wrote its markers: an agent that sees no lease sees the marker. */
-		jobs_release_leases(conf, leases, nleases);
+		jobs_release_leases(conf, leases, lease_names, nleases);
 		if (r->report.len > 0 &&
 		    report_submit(conf, NULL, NULL, NULL, r->report.data, r->report.len,
 		                  JOBS_REPORT_WAIT_MS, &cause) != 0) {
@@ -384,6 +495,7 @@ jobs_run_warm(struct jobs_slot *s, const struct conf *conf, struct jobs_result *
 	if (r->nskipped > 0)
 		jobs_skipped_report(conf, r, s->run_id);
 	free(leases);
+	free(lease_names);
 	free(taken);
 	free(names);
 }

@@ -16,6 +16,13 @@ static const char lease_renew_lua[] =
 static const char lease_release_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
                                         "return redis.call('DEL', KEYS[1]) else return 0 end";
 
+/* KEYS: lease, progress; ARGV: our value, text, ttl. Only the holder writes progress. */
+static const char lease_put_lua[] =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+        "redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end";
+static const char lease_drop_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+                                     "redis.call('DEL', KEYS[2]) return 1 else return 0 end";
+
 char *
 lease_key(const char *dataset)
 {
@@ -127,6 +134,81 @@ int
 lease_release(struct redisconn *rc, const struct lease *l, char **cause)
 {
 	return lease_script(rc, l, lease_release_lua, cause) < 0 ? -1 : 0;
+}
+
+/* lease_put_lua or lease_drop_lua on the lease's progress key. */
+static int
+lease_progress_script(struct redisconn *rc, const struct lease *l, const char *script,
+                      const char *text, size_t len, char **cause)
+{
+	char ttl[32], *pkey = xasprintf("%s:progress", l->key);
+	const char *argv[8];
+	size_t argvlen[8];
+	struct redis_reply *r;
+	int i, rv;
+
+	snprintf(ttl, sizeof ttl, "%lld", LEASE_PROGRESS_TTL_MS);
+	argv[0] = "EVAL";
+	argv[1] = script;
+	argv[2] = "2";
+	argv[3] = l->key;
+	argv[4] = pkey;
+	argv[5] = l->value;
+	argv[6] = text;
+	argv[7] = ttl;
+	for (i = 0; i < 8; i++)
+		argvlen[i] = i == 6 ? len : strlen(argv[i]);
+	redisconn_append(rc, 8, argv, argvlen);
+	r = NULL;
+	if (redisconn_flush(rc, cause) != 0 || redisconn_read(rc, &r, cause) != 0) {
+		free(pkey);
+		return -1;
+	}
+	free(pkey);
+	if (r->type == REDIS_REPLY_T_ERROR) {
+		*cause = xasprintf("lease progress: %s", r->str);
+		redis_reply_free(r);
+		return -1;
+	}
+	rv = r->type == REDIS_REPLY_T_INTEGER && r->integer == 1;
+	redis_reply_free(r);
+	return rv;
+}
+
+int
+lease_progress_put(struct redisconn *rc, const struct lease *l, const char *text, size_t len,
+                   char **cause)
+{
+	return lease_progress_script(rc, l, lease_put_lua, text, len, cause);
+}
+
+int
+lease_progress_drop(struct redisconn *rc, const struct lease *l, char **cause)
+{
+	return lease_progress_script(rc, l, lease_drop_lua, "", 0, cause) < 0 ? -1 : 0;
+}
+
+int
+lease_progress_get(struct redisconn *rc, const char *dataset, char **text, size_t *len,
+                   char **cause)
+{
+	char *key = xasprintf("cachewarden:lease:warm:%s:progress", dataset);
+	const char *argv[2] = { "GET", key };
+	struct redis_reply *r;
+	int rv = 0;
+
+	r = redisconn_call(rc, cause, 2, argv);
+	free(key);
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_T_STRING) {
+		*text = r->str; /* len bytes and a NUL */
+		*len = r->len;
+		r->str = NULL;
+		rv = 1;
+	}
+	redis_reply_free(r);
+	return rv;
 }
 
 void

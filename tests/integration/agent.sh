@@ -205,16 +205,19 @@ is "$calls" "$rows" "one rebuild after the rollback ($calls HSETs)"
 [[ $(marker) != "$m_new" ]] && rc=0 || rc=$?
 ok_if $rc "the marker after the rollback is not the pre-restore one"
 
-# 4. The leader SIGKILLed mid-warm: the other takes over once its lease expires.
+# 4. The leader SIGKILLed mid-warm: the other takes over once its lease
+# expires, and resumes from the progress the leader published in Redis.
 sleep 2
 m2=$(marker)
 rcli FLUSHALL >/dev/null
-harness_wait_for 20 "" bash -c "[[ -n \$(redis-cli -h 127.0.0.1 -p $REDIS_PORT GET cachewarden:lease:warm:products) ]]"
+rcli CONFIG RESETSTAT >/dev/null
+progress() { [[ -n $(rcli GET cachewarden:lease:warm:products:progress) ]]; }
+harness_wait_for 30 "" progress && rc=0 || rc=$?
+ok_if $rc "the leader publishes its progress beside the lease"
 holder=$(rcli GET cachewarden:lease:warm:products | awk '{print $2}')
 like "$holder" '^agent-[ab]$' "a leader holds the lease ($holder)"
 leader=${holder#agent-}
 other=$([[ $leader == a ]] && echo b || echo a)
-sleep 1
 kill -KILL "${pid[$leader]}"
 wait "${pid[$leader]}" 2>/dev/null || true
 _harness_untrack "${pid[$leader]}"
@@ -222,6 +225,12 @@ wait_marker "$m2" 120 && rc=0 || rc=$?
 ok_if $rc "agent $other finished the cache after agent $leader died"
 is "$(nkeys)" "$rows" "the cache is complete after the takeover"
 like "$(marker)" "\"host\":\"agent-$other\"" "the new marker is agent $other's"
+grep -q 'resuming from the progress a leader left in Redis' "$HARNESS_DIR/$other.log" && rc=0 || rc=$?
+ok_if $rc "agent $other resumed from the leader's progress"
+calls=$(hset_calls)
+ok_if $((calls < 2 * rows ? 0 : 1)) "and did not write everything again ($calls HSETs for $rows rows)"
+[[ -z $(rcli GET cachewarden:lease:warm:products:progress) ]] && rc=0 || rc=$?
+ok_if $rc "a finished warm leaves no progress behind"
 start_agent "$leader"
 harness_wait_for 20 "${pid[$leader]}" status_up "$leader" && rc=0 || rc=$?
 ok_if $rc "agent $leader is back"
