@@ -97,6 +97,17 @@ units_exposure() {
 	[[ -z $bad ]]
 }
 
+# In the throwaway root only: a systemctl that records what the maintainer
+# scripts ask of it, the directory by which they decide that systemd runs,
+# and no Docker-style policy-rc.d (which would veto every action).
+fake_systemd() {
+	mkdir -p /run/systemd/system
+	printf '#!/bin/sh\necho "$*" >>/tmp/systemctl.log\nexit 0\n' >/usr/bin/systemctl
+	chmod 0755 /usr/bin/systemctl
+	rm -f /usr/sbin/policy-rc.d
+	: >/tmp/systemctl.log
+}
+
 deb_cycle() {
 	local deb=$1 out
 	export DEBIAN_FRONTEND=noninteractive
@@ -126,10 +137,27 @@ deb_cycle() {
 	check "the service user cannot write agent.conf" \
 		bash -c '! setpriv --reuid=cachewarden --regid=cachewarden --init-groups \
 			sh -c ": >>/etc/cachewarden/agent.conf" 2>/dev/null'
+	# Upgrade path (the same package again): the agent is try-restarted, a
+	# changed agent.conf is kept with its owner and mode.
+	echo "# site value" >>/etc/cachewarden/agent.conf
+	[[ $isolated != 1 ]] || fake_systemd
+	check "dpkg -i again (upgrade)" dpkg -i "$deb"
+	check "upgrade: agent.conf kept, 0640 root:cachewarden" bash -c \
+		'tail -n 1 /etc/cachewarden/agent.conf | grep -qx "# site value" &&
+		[[ $(stat -c "%a %U:%G" /etc/cachewarden/agent.conf) == "640 root:cachewarden" ]]'
+	if [[ $isolated == 1 ]]; then
+		check "upgrade: try-restart cachewarden.service (restarted only if running)" \
+			grep -q "try-restart.*cachewarden.service" /tmp/systemctl.log
+		: >/tmp/systemctl.log
+	fi
 	# State left by a run, to see what remove and purge do with it.
 	echo 1 >/var/lib/cachewarden/warm-products.ckpt
 	echo 1 >/var/spool/cachewarden/0001.rec
 	check "dpkg -r" dpkg -r cachewarden
+	if [[ $isolated == 1 ]]; then
+		check "remove: the agent and the one-shot units stopped" \
+			grep -q "stop.*cachewarden.service.*cachewarden-warm.service" /tmp/systemctl.log
+	fi
 	check "after dpkg -r: binary gone; config, state, spool and user kept" bash -c '
 		! test -e /usr/bin/cachewarden && test -f /etc/cachewarden/agent.conf &&
 		test -f /var/lib/cachewarden/warm-products.ckpt &&
@@ -140,9 +168,21 @@ deb_cycle() {
 		! test -e /var/spool/cachewarden && ! test -e $wants &&
 		! dpkg-statoverride --list /etc/cachewarden/agent.conf >/dev/null &&
 		! dpkg-query -W cachewarden >/dev/null 2>&1"
+	if [[ $isolated == 1 ]]; then
+		# A fresh install where systemd runs: enabled through the preset,
+		# daemon reloaded, nothing started.
+		: >/tmp/systemctl.log
+		check "dpkg -i where systemd runs" dpkg -i "$deb"
+		check "install where systemd runs: enabled (preset), nothing started" bash -c \
+			'grep -q "preset cachewarden.service" /tmp/systemctl.log &&
+			! grep -E "(start|restart) .*cachewarden" /tmp/systemctl.log'
+		dpkg -P cachewarden >/dev/null 2>&1
+	fi
 }
 
+isolated=0
 if [[ ${1:-} == --inside ]]; then
+	isolated=1
 	deb_cycle "$2"
 	exit $failed
 fi
