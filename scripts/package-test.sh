@@ -188,7 +188,7 @@ if [[ ${1:-} == --inside ]]; then
 fi
 
 # ---- outside: linters and rpm metadata, then the install cycle --------------
-pkgdir=${1:-packages}
+pkgdir=$(realpath "${1:-packages}")
 top=$(cd "$here/.." && pwd)
 deb="" rpm=""
 for f in "$pkgdir"/cachewarden_*.deb; do [[ -f $f ]] && deb=$f; done
@@ -288,7 +288,7 @@ elif ! command -v dpkg >/dev/null 2>&1; then
 else
 	root=$(mktemp -d)
 	trap 'rm -rf "$root"' EXIT
-	mkdir "$root/upper" "$root/work" "$root/merged"
+	mkdir "$root/rw" "$root/merged"
 	cp "$deb" "$root/"
 	cp "$0" "$root/package-test.sh"
 	# A private mount namespace: the overlay and everything mounted on it
@@ -298,7 +298,11 @@ else
 		unshare --mount --propagation private bash -c '
 			set -e
 			r=$1
-			mount -t overlay overlay -o "lowerdir=/,upperdir=$r/upper,workdir=$r/work" "$r/merged"
+			# The writable layer on a tmpfs: an overlay cannot be the upper
+			# layer of another (a container whose / is an overlay).
+			mount -t tmpfs -o mode=0700 tmpfs "$r/rw"
+			mkdir "$r/rw/upper" "$r/rw/work"
+			mount -t overlay overlay -o "lowerdir=/,upperdir=$r/rw/upper,workdir=$r/rw/work" "$r/merged"
 			mount -t proc proc "$r/merged/proc"
 			mount --rbind /dev "$r/merged/dev"
 			mount -t tmpfs tmpfs "$r/merged/run"
