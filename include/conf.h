@@ -180,6 +180,13 @@ int conf_read_secret(const char *path, char **secret, char **cause);
 /* Prints every key of the table with its type, default and help. */
 void conf_print_keys(FILE *out);
 
+/*
+ * The same keys as roff (.SS per section, .TP per key) for agent.conf(5);
+ * the Makefile splices it into doc/agent.conf.5.in at build time, so the
+ * man page cannot drift from the table.
+ */
+void conf_print_keys_man(FILE *out);
+
 /* Parses "26h", "90m", "30s", "7d" or plain seconds; -1 on error. */
 long long conf_parse_duration(const char *s);
 

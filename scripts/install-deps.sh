@@ -55,8 +55,9 @@ packages=(
 	python3 python3-botocore curl ca-certificates
 	# time zones for sched (its unit tests read Europe/Berlin and others)
 	tzdata
-	# packages (scripts/package.sh)
-	debhelper dpkg-dev fakeroot rpm
+	# packages (scripts/package.sh, scripts/install-test.sh) and their checks:
+	# lintian, rpmlint, man pages (tests/lint/man.sh), systemd-analyze
+	debhelper dpkg-dev fakeroot rpm lintian rpmlint man-db systemd procps adduser
 	# benchmarks (bench/)
 	time bc
 	# lints

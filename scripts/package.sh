@@ -22,7 +22,8 @@ deb=$(ls "$work"/cachewarden_"$version"-*_*.deb)
 cp "$deb" "$out/"
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/cachewarden ./etc/cachewarden/agent.conf \
-	./lib/systemd/system/cachewarden-verify.timer ./lib/systemd/system/cachewarden-warm.service; do
+	./lib/systemd/system/cachewarden.service ./lib/systemd/system/cachewarden-verify.timer \
+	./lib/systemd/system/cachewarden-warm.service ./usr/share/man/man5/agent.conf.5.gz; do
 	grep -q " $f\$" <<<"$contents" || { echo "deb lacks $f"; exit 1; }
 done
 info=$(dpkg-deb -I "$deb")
@@ -32,7 +33,10 @@ echo "deb ok: $(basename "$deb")"
 echo "== rpm"
 mkdir -p "$work/rpm/SOURCES"
 cp "$tarball" "$work/rpm/SOURCES/"
-rpmbuild --define "_topdir $work/rpm" --nodeps -bb "$work/$name/packaging/rpm/cachewarden.spec" \
+# Debian's brp-compress is a bash script run by /bin/sh (dash), which fails
+# on `read -d` and leaves man pages uncompressed; EL's /bin/sh is bash.
+rpmbuild --define "_topdir $work/rpm" --nodeps \
+	--define '__brp_compress /bin/bash %{_rpmconfigdir}/brp-compress %{?_prefix}' -bb "$work/$name/packaging/rpm/cachewarden.spec" \
 	>"$work/rpm.log" 2>&1 || { tail -n 40 "$work/rpm.log"; exit 1; }
 rpm=$(find "$work/rpm/RPMS" -name "cachewarden-$version-*.rpm" | head -n 1)
 cp "$rpm" "$out/"

@@ -67,8 +67,8 @@ static const struct cmd cmd_table[] = {
 	{ "manifest", "keygen|sign|verify ...", "manage signed export manifests", 0, NULL,
 	  cmd_manifest },
 	{ "version", "", "print the version", 0, NULL, cmd_version },
-	{ "help", "[COMMAND|config]", "show help for a command, or every config key", 0, NULL,
-	  cmd_help },
+	{ "help", "[COMMAND|config [--man]]", "show help for a command, or every config key", 0,
+	  NULL, cmd_help },
 };
 #define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
 
@@ -337,7 +337,11 @@ cmd_help(struct cmd_ctx *ctx, int argc, char **argv)
 		return CW_EXIT_OK;
 	}
 	if (strcmp(argv[1], "config") == 0) {
-		conf_print_keys(stdout);
+		/* --man: the roff key reference that the build splices into agent.conf(5). */
+		if (argc > 2 && strcmp(argv[2], "--man") == 0)
+			conf_print_keys_man(stdout);
+		else
+			conf_print_keys(stdout);
 		return CW_EXIT_OK;
 	}
 	if ((c = cmd_find(argv[1])) == NULL) {

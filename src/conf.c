@@ -1315,12 +1315,32 @@ conf_find_exports(const struct conf *c, const char *name)
 	return NULL;
 }
 
-void
-conf_print_keys(FILE *out)
+/* "string", "choice a|b|c", "integer 1..64": the type as help and man show it. */
+static void
+conf_key_type(struct buf *b, const struct conf_key *k)
 {
 	static const char *const types[] = { "string",  "path",     "secret file",
 		                             "integer", "duration", "choice",
 		                             "on|off",  "list",     "file" };
+
+	buf_reset(b);
+	if (k->type == CONF_T_ENUM)
+		conf_choices(b, k->choices);
+	else
+		buf_adds(b, types[k->type]);
+	if ((k->type == CONF_T_INT || k->type == CONF_T_DURATION) && (k->min || k->max))
+		buf_printf(b, " %lld..%lld", k->min, k->max);
+}
+
+static const char *
+conf_section_suffix(const char *section)
+{
+	return strcmp(section, "dataset") == 0 || strcmp(section, "exports") == 0 ? " NAME" : "";
+}
+
+void
+conf_print_keys(FILE *out)
+{
 	const char *section = "";
 	struct buf type = BUF_INIT;
 	size_t i;
@@ -1331,20 +1351,66 @@ conf_print_keys(FILE *out)
 		if (strcmp(section, k->section) != 0) {
 			section = k->section;
 			fprintf(out, "%s[%s%s]\n", i ? "\n" : "", section,
-			        strcmp(section, "dataset") == 0   ? " NAME"
-			        : strcmp(section, "exports") == 0 ? " NAME"
-			                                          : "");
+			        conf_section_suffix(section));
 		}
-		buf_reset(&type);
-		if (k->type == CONF_T_ENUM)
-			conf_choices(&type, k->choices);
-		else
-			buf_adds(&type, types[k->type]);
-		if ((k->type == CONF_T_INT || k->type == CONF_T_DURATION) && (k->min || k->max))
-			buf_printf(&type, " %lld..%lld", k->min, k->max);
+		conf_key_type(&type, k);
 		fprintf(out, "  %-18s %s%s%s%s\n      %s\n", k->name, type.data,
 		        k->required ? ", required" : "", k->def ? ", default " : "",
 		        k->def ? k->def : "", k->help);
+	}
+	buf_free(&type);
+}
+
+/*
+ * Text as roff reads it literally: a backslash is \e, a hyphen \- (so that
+ * option names and paths survive copy and paste), a double quote \(dq (it
+ * may sit inside a quoted macro argument), and a line may not begin with a
+ * control character.
+ */
+static void
+conf_roff(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else if (*s == '"')
+			fputs("\\(dq", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void
+conf_print_keys_man(FILE *out)
+{
+	const char *section = "";
+	struct buf type = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		if (strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(out, ".SS \"[%s%s]\"\n", section, conf_section_suffix(section));
+		}
+		conf_key_type(&type, k);
+		fputs(".TP\n.B ", out);
+		conf_roff(out, k->name);
+		fputs("\n.RI \"", out);
+		conf_roff(out, type.data);
+		fputs(k->required ? ", required" : "", out);
+		if (k->def != NULL) {
+			fputs("; default \" \"", out);
+			conf_roff(out, *k->def ? k->def : "(empty)");
+		}
+		fputs("\"\n.br\n", out);
+		conf_roff(out, k->help);
+		fputc('\n', out);
 	}
 	buf_free(&type);
 }

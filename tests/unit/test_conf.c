@@ -289,6 +289,70 @@ test_duration(void **state)
 	assert_int_equal(conf_parse_duration("99999999999999999999d"), -1);
 }
 
+/* Captures what a conf_print_keys* function writes; caller frees. */
+static char *
+keys_output(void (*print)(FILE *))
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	print(f);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+/* The man page reference lists the same keys, in the same order, as help config. */
+static void
+test_man_keys_match_help(void **state)
+{
+	char *help = keys_output(conf_print_keys), *man = keys_output(conf_print_keys_man);
+	char *save = NULL, *line;
+	struct buf from_help = BUF_INIT, from_man = BUF_INIT;
+	char name[64];
+	size_t nkeys = 0;
+
+	(void)state;
+	for (line = strtok_r(help, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "  %63[a-z_] ", name) == 1 && line[2] != ' ') {
+			buf_printf(&from_help, "%s\n", name);
+			nkeys++;
+		}
+	save = NULL;
+	for (line = strtok_r(man, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		/* Every line is a known request or plain text: none starts a stray request. */
+		if (line[0] == '.' || line[0] == '\'')
+			assert_true(strncmp(line, ".SS ", 4) == 0 || strcmp(line, ".TP") == 0 ||
+			            strncmp(line, ".B ", 3) == 0 || strncmp(line, ".RI ", 4) == 0 ||
+			            strcmp(line, ".br") == 0);
+		if (strncmp(line, ".B ", 3) == 0)
+			buf_printf(&from_man, "%s\n", line + 3);
+	}
+	assert_true(nkeys > 40);
+	assert_string_equal(from_man.data, from_help.data);
+	free(help);
+	free(man);
+	buf_free(&from_help);
+	buf_free(&from_man);
+}
+
+/* Hyphens, sections and defaults come out as roff, not as text roff would reinterpret. */
+static void
+test_man_escapes(void **state)
+{
+	char *man = keys_output(conf_print_keys_man);
+
+	(void)state;
+	assert_non_null(strstr(man, ".SS \"[dataset NAME]\"\n"));
+	assert_non_null(strstr(man, "verify\\-ca|verify\\-identity; default \" \"preferred\"\n"));
+	assert_non_null(
+	        strstr(man, ".B spool_dir\n.RI \"path; default \" \"/var/spool/cachewarden\"\n"));
+	assert_non_null(strstr(man, ".B table\n.RI \"string, required\"\n"));
+	assert_null(strstr(man, "verify-ca"));
+	free(man);
+}
+
 int
 main(void)
 {
@@ -300,6 +364,8 @@ main(void)
 		cmocka_unit_test(test_secret_files),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_bad_file_lists_every_error),
+		cmocka_unit_test(test_man_keys_match_help),
+		cmocka_unit_test(test_man_escapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
