@@ -100,6 +100,7 @@ struct warm_worker {
 	struct redisconn *rc;
 	struct encode_out out;
 	size_t row_bytes; /* bytes per row in the last batch: sizes the next LIMIT */
+	int logged_page;  /* the first page after a key was logged (debug) */
 };
 
 /* Where a worker is inside a range: after the last key read (a packed tuple). */
@@ -260,6 +261,15 @@ warm_fetch(struct warm_worker *w, const struct warm_cursor *cur, size_t limit,
 			fatal("warm: a key tuple of our own does not unpack");
 		page.after = after;
 		page.afterlen = afterlen;
+		/* One page query per worker in the debug log, for EXPLAIN. */
+		if (!w->logged_page && log_enabled(LOG_LEVEL_DEBUG)) {
+			char *sql = mysqlsrc_page_sql(w->src, job->scan, &page);
+
+			log_debug("warm %s: worker %d: page query: %s", job->ds->name, w->index,
+			          sql);
+			free(sql);
+			w->logged_page = 1;
+		}
 	}
 	rv = mysqlsrc_fetch(w->src, job->scan, &page, b, cause);
 	free(after);
