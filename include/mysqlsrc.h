@@ -84,10 +84,11 @@ char *mysqlsrc_page_sql(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
 /*
  * The first row at or after each of n values of the first key column (up
  * to hi), in one round trip: a sample spread over the key span. Rows found
- * twice come back once.
+ * twice come back once. Like a page, it ends with the row that reaches
+ * max_bytes (0 = no bound).
  */
 int mysqlsrc_sample_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
-                        const long long *points, size_t n, long long hi,
+                        const long long *points, size_t n, long long hi, size_t max_bytes,
                         struct mysqlsrc_batch *batch, char **cause);
 void mysqlsrc_batch_free(struct mysqlsrc_batch *batch);
 

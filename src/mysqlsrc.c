@@ -594,7 +594,8 @@ mysqlsrc_fetch(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
 
 int
 mysqlsrc_sample_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, const long long *points,
-                    size_t n, long long hi, struct mysqlsrc_batch *batch, char **cause)
+                    size_t n, long long hi, size_t max_bytes, struct mysqlsrc_batch *batch,
+                    char **cause)
 {
 	struct buf sql = BUF_INIT;
 	size_t i;
@@ -604,8 +605,8 @@ mysqlsrc_sample_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, cons
 		buf_printf(&sql, "%s(%s%s%s >= %lld AND %s <= %lld%s LIMIT 1)", i ? " UNION " : "",
 		           scan->select, scan->filter, scan->keyq[0], points[i], scan->keyq[0], hi,
 		           scan->order);
-	rv = mysqlsrc_run_batch(src, scan, sql.data ? sql.data : "SELECT 1 FROM DUAL WHERE 0", 0, 0,
-	                        batch, cause);
+	rv = mysqlsrc_run_batch(src, scan, sql.data ? sql.data : "SELECT 1 FROM DUAL WHERE 0", 0,
+	                        max_bytes, batch, cause);
 	buf_free(&sql);
 	return rv;
 }

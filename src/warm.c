@@ -818,7 +818,8 @@ warm_sample_chunk(struct warm_job *job, struct mysqlsrc *src, size_t i, size_t k
 		        (long long)((unsigned long long)job->shape.min +
 		                    (unsigned long long)((long double)span * (long double)(i + j) /
 		                                         (long double)n));
-	return mysqlsrc_sample_int(src, job->scan, points, k, job->shape.max, b, cause);
+	return mysqlsrc_sample_int(src, job->scan, points, k, job->shape.max, job->max_bytes, b,
+	                           cause);
 }
 
 static void
@@ -954,7 +955,7 @@ warm_verify_batch(struct warm_job *job, struct redisconn *rc, const struct mysql
 static int
 warm_verify(struct warm_job *job, char **cause)
 {
-	size_t n = (size_t)job->conf->warm.verify_sample, i, k;
+	size_t n = (size_t)job->conf->warm.verify_sample, i, k, fit = WARM_SAMPLE_CHUNK;
 	struct mysqlsrc *src = NULL;
 	struct redisconn *rc = NULL;
 	struct mysqlsrc_batch b;
@@ -967,9 +968,13 @@ warm_verify(struct warm_job *job, char **cause)
 		goto out;
 	/* Chunk by chunk, so the sample of a table of wide rows stays within the byte bound. */
 	for (i = 0; i < n; i += k) {
-		k = !job->ck.ranged ? n : n - i < WARM_SAMPLE_CHUNK ? n - i : WARM_SAMPLE_CHUNK;
+		k = !job->ck.ranged ? n : n - i < fit ? n - i : fit;
 		if (warm_sample_chunk(job, src, i, k, n, &b, cause) != 0)
 			goto out;
+		/* Wide rows: fewer look-ups per query, so the next chunk ends by itself. */
+		if (b.nrows > 0 && b.bytes / b.nrows > 0 &&
+		    job->max_bytes / (b.bytes / b.nrows) + 1 < fit)
+			fit = job->max_bytes / (b.bytes / b.nrows) + 1;
 		rv = warm_verify_batch(job, rc, &b, &out, cause);
 		mysqlsrc_batch_free(&b);
 		if (rv != 0)
