@@ -140,6 +140,46 @@ warm_stopping(struct warm_job *job)
 	return 0;
 }
 
+/* Sleeps up to secs, in short naps, returning early (-1) when the workers must stop. */
+static int
+warm_sleep(struct warm_job *job, double secs)
+{
+	double nap;
+
+	while (secs > 0) {
+		if (warm_stopping(job))
+			return -1;
+		nap = secs < 0.1 ? secs : 0.1;
+		clocks_sleep(nap);
+		secs -= nap;
+	}
+	return warm_stopping(job) ? -1 : 0;
+}
+
+/*
+ * Takes want rows from the rate cap in slices of about 0.2 s of the rate,
+ * so that a stop request is seen within the 2 s promised even at a low cap;
+ * -1 (slices taken are given back) when the workers must stop.
+ */
+static int
+warm_take(struct warm_job *job, size_t want)
+{
+	double slice = job->bucket.rate > 0 ? job->bucket.rate / 5 : (double)want, taken = 0, n;
+
+	if (slice < 1)
+		slice = 1;
+	while (taken < (double)want) {
+		if (warm_stopping(job)) {
+			bucket_refund(&job->bucket, taken);
+			return -1;
+		}
+		n = (double)want - taken < slice ? (double)want - taken : slice;
+		bucket_take(&job->bucket, n);
+		taken += n;
+	}
+	return 0;
+}
+
 /* The caller's progress callback: rate-limited to about 5 calls a second, and a final one. */
 static void
 warm_report_progress(struct warm_job *job, int final)
@@ -198,7 +238,8 @@ warm_connect(struct warm_worker *w, char **cause)
 		free(*cause);
 		*cause = NULL;
 		atomic_fetch_add(&w->job->reconnects, 1);
-		clocks_sleep((double)delay / 1000);
+		if (warm_sleep(w->job, (double)delay / 1000) != 0)
+			return -1;
 		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
 	}
 }
@@ -497,7 +538,8 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 	warm_cursor_from_checkpoint(job, range, &pos);
 	while (!warm_stopping(job)) {
 		want = warm_limit(w, &pos);
-		bucket_take(&job->bucket, (double)want);
+		if (warm_take(job, want) != 0)
+			break; /* stopping: what is in flight is settled below */
 		if (warm_fetch(w, &pos, want, &b, cause) != 0) {
 			mysqlsrc_close(w->src);
 			w->src = NULL;
@@ -608,7 +650,8 @@ warm_range(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		free(*cause);
 		*cause = NULL;
 		atomic_fetch_add(&w->job->reconnects, 1);
-		clocks_sleep((double)delay / 1000);
+		if (warm_sleep(w->job, (double)delay / 1000) != 0)
+			return -1;
 		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
 	}
 }
