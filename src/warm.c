@@ -386,8 +386,12 @@ warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t 
 	return ncmds;
 }
 
-/* Moves the cursor past the batch just read: to its last row's key. */
-static void
+/*
+ * Moves the cursor past the batch just read: to its last row's key. -1 if
+ * that is where the cursor was: the server compares the key differently
+ * from its text, and the next page would be this one again.
+ */
+static int
 warm_advance(struct warm_job *job, struct warm_cursor *cur, const struct mysqlsrc_batch *b)
 {
 	const char *const *last = b->values + (b->nrows - 1) * b->ncols;
@@ -401,11 +405,17 @@ warm_advance(struct warm_job *job, struct warm_cursor *cur, const struct mysqlsr
 		lens[i] = lastlen[job->plan.key[i]];
 	}
 	warmplan_tuple_pack(&t, vals, lens, job->plan.nkey);
+	free(vals);
+	free(lens);
+	if (cur->after != NULL && cur->afterlen == t.len &&
+	    memcmp(cur->after, t.data, t.len) == 0) {
+		buf_free(&t);
+		return -1;
+	}
 	free(cur->after);
 	cur->afterlen = t.len;
 	cur->after = buf_detach(&t);
-	free(vals);
-	free(lens);
+	return 0;
 }
 
 /* What a batch adds to the run's totals once acknowledged. */
@@ -562,8 +572,14 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		n.rows = rows;
 		ncmds = warm_encode_batch(w, &b, &n.keys, &n.deleted);
 		more = b.more;
-		if (rows > 0)
-			warm_advance(job, &pos, &b);
+		if (rows > 0 && warm_advance(job, &pos, &b) != 0) {
+			mysqlsrc_batch_free(&b);
+			warm_fail(job,
+			          xasprintf("the key %s does not advance past %.*s: its values do "
+			                    "not compare as their text (a FLOAT key?)",
+			                    job->plan.key_name, (int)pos.afterlen, pos.after));
+			break;
+		}
 		mysqlsrc_batch_free(&b);
 		/* Redis worked on the batch in flight while we read and encoded this one. */
 		in_flight = f.active;
@@ -745,8 +761,15 @@ warm_resume(struct warm_job *job, char **cause)
 	const char *why = NULL;
 	int rv;
 
-	if ((rv = checkpoint_load(job->ckpt_path, ck, cause)) != 0)
-		return rv;
+	if ((rv = checkpoint_load(job->ckpt_path, ck, cause)) < 0) {
+		/* Unreadable (or from an older version): starting over is safe, a guess is not. */
+		log_warn("warm %s: %s; starting over", job->ds->name, *cause);
+		free(*cause);
+		*cause = NULL;
+		return 1;
+	}
+	if (rv == 1)
+		return 1;
 	if (strcmp(ck->dataset, job->ds->name) != 0)
 		why = "it belongs to another dataset";
 	else if (strcmp(ck->fingerprint, job->fingerprint) != 0)
@@ -1357,10 +1380,11 @@ warm_select(const struct conf *conf, const struct warm_opts *opts, const struct 
 static void
 warm_summary(const struct warm_job *job)
 {
-	log_info("warm %s: %s: %lld rows read, %lld keys written, %lld errors, %.1f s, "
-	         "verify %lld/%lld mismatched%s%s",
+	log_info("warm %s: %s: %lld rows read, %lld keys written, %lld deleted, %lld errors, "
+	         "%.1f s, verify %lld/%lld mismatched%s%s",
 	         job->ds->name, warm_job_status(job), (long long)atomic_load(&job->rows_read),
-	         (long long)atomic_load(&job->keys_written), (long long)atomic_load(&job->errors),
+	         (long long)atomic_load(&job->keys_written),
+	         (long long)atomic_load(&job->keys_deleted), (long long)atomic_load(&job->errors),
 	         job->elapsed, job->mismatches, job->sampled, job->failure ? ": " : "",
 	         job->failure ? job->failure : "");
 }
