@@ -19,6 +19,7 @@
 #include "report.h"
 #include "verify.h"
 #include "warm.h"
+#include "xmalloc.h"
 
 /* Health checks must answer fast: a short delivery wait, the outbox keeps the rest. */
 #define CMD_HEALTH_REPORT_WAIT_MS 3000
@@ -172,6 +173,14 @@ cmd_stop_signals(struct sigaction old[2], int restore)
 	}
 }
 
+/* Progress from the workers, to the debug log (the TTY bar is warm's own). */
+static void
+cmd_warm_progress(void *arg, const char *dataset, long long done, long long total)
+{
+	(void)arg;
+	log_debug("warm %s: progress %lld of ~%lld rows", dataset, done, total);
+}
+
 static int
 cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -184,12 +193,23 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 	struct sigaction old[2];
 	struct buf report = BUF_INIT;
 	char *end;
+	char **names = xcalloc((size_t)argc + 1, sizeof *names);
+	size_t nnames = 0;
 	int ch, rv;
 
 	memset(&opts, 0, sizeof opts);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "nw:rj", longopts, NULL)) != -1) {
+	/*
+	 * optind = 0 makes glibc start afresh: the global parse used '+' (stop
+	 * at the first name), and with optind = 1 that ordering stayed, so
+	 * `warm products --dry-run` took --dry-run for a dataset name. A fresh
+	 * scan permutes: options anywhere, names after, "--" ends the options.
+	 */
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "-nw:rj", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 1: /* a dataset name, in order ("-" in optstring) */
+			names[nnames++] = optarg;
+			break;
 		case 'n':
 			opts.dry_run = 1;
 			break;
@@ -203,21 +223,28 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 			opts.workers = strtoll(optarg, &end, 10);
 			if (*end != '\0' || opts.workers < 1 || opts.workers > 64) {
 				fprintf(stderr, "cachewarden warm: --workers takes 1..64\n");
+				free(names);
 				return CW_EXIT_USAGE;
 			}
 			break;
 		default:
 			fprintf(stderr, "usage: cachewarden warm [DATASET...] [--dry-run] "
 			                "[--workers N] [--resume]\n");
+			free(names);
 			return CW_EXIT_USAGE;
 		}
 	}
-	opts.datasets = argv + optind;
-	opts.ndatasets = (size_t)(argc - optind);
+	/* Names after "--" (they may begin with '-'). */
+	while (optind < argc)
+		names[nnames++] = argv[optind++];
+	opts.datasets = names;
+	opts.ndatasets = nnames;
 	opts.progress = !ctx->json && isatty(STDERR_FILENO) && log_enabled(LOG_LEVEL_INFO);
 	atomic_store(&cmd_stop, 0);
 	cmd_stop_signo = 0;
 	opts.stop = &cmd_stop;
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		opts.on_progress = cmd_warm_progress;
 	cmd_stop_signals(old, 0);
 	rv = warm_run(ctx->conf, &opts, &report);
 	cmd_stop_signals(old, 1);
@@ -230,6 +257,7 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!opts.dry_run && report.len > 0)
 		cmd_submit(ctx, &report);
 	buf_free(&report);
+	free(names);
 	return rv;
 }
 

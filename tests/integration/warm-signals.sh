@@ -43,17 +43,17 @@ all_keys() {
 	python3 "$check" --socket "$MYSQL_SOCKET" --redis-port "$REDIS_PORT" --table products \
 		--key-column id --type hash --key 'product:{id}' --columns sku,name,price,stock,updated_at
 }
-# Waits (bounded) until the warm has acknowledged some rows: the checkpoint has a range moved on.
+# Waits (bounded) until the warm has acknowledged some rows ("counts ROWS KEYS DELETED").
 wait_progress() {
 	local i
 	for ((i = 0; i < 300; i++)); do
-		[[ -s $ckpt ]] && awk '$1 == "range" && $4 > $2 { f = 1 } END { exit !f }' "$ckpt" && return 0
+		[[ -s $ckpt ]] && awk '$1 == "counts" && $2 > 0 { f = 1 } END { exit !f }' "$ckpt" && return 0
 		sleep 0.05
 	done
 	return 1
 }
 
-tap_plan 24
+tap_plan 26
 
 for sig in INT TERM; do
 	want=$((128 + $(kill -l "$sig")))
@@ -77,12 +77,16 @@ for sig in INT TERM; do
 	ok "SIG$sig: the checkpoint is kept" test -s "$ckpt"
 	is "$(harness_redis_cli --scan --pattern 'later:*' | wc -l)" 0 "SIG$sig: the dataset after it did not start"
 	# Every key the checkpoint says is acknowledged is in Redis.
-	acked=$(awk '$1 == "range" { s += $4 - $2 } END { print s + 0 }' "$ckpt")
+	acked=$(awk '$1 == "counts" { print $3 }' "$ckpt")
 	written=$(harness_json 'd["datasets"][0]["keys_written"]' <<<"$out")
 	ok_if "$([[ $acked -gt 0 && $acked -lt $rows && $acked -eq $written ]]; echo $?)" \
 		"SIG$sig: the batches in flight were acknowledged ($acked checkpointed, $written written)"
 	is "$(harness_redis_cli get cachewarden:generation:products)" "" "SIG$sig: no generation marker"
-	out=$("$bin" -q -c "$conf" warm --resume --json products) && rc=0 || rc=$?
+	out=$("$bin" -v -c "$conf" warm --resume --json products 2>"$HARNESS_DIR/$sig.resume.log") && rc=0 || rc=$?
 	is "$rc" 0 "SIG$sig: --resume completes"
+	# The progress callback (logged with -v): its last call, at the dataset's end, has every row.
+	leg=$(harness_json 'd["datasets"][0]["rows_read"]' <<<"$out")
+	is "$(grep -o 'warm products: progress .*' "$HARNESS_DIR/$sig.resume.log" | tail -n 1)" \
+		"warm products: progress $leg of ~$leg rows" "SIG$sig: on_progress ends with rows done = total"
 	ok "SIG$sig: every key equals its row after --resume" all_keys
 done
