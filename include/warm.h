@@ -53,7 +53,5 @@ struct warm_opts {
  */
 int warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *report);
 
-/* The Redis key of a dataset's generation marker; the caller frees it. */
-char *warm_generation_key(const char *dataset);
 
 #endif

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mysqlsrc.h"
 #include "redisconn.h"
+#include "restore.h"
 #include "warm.h"
 #include "warmcheck.h"
 #include "warmplan.h"
@@ -105,12 +106,6 @@ struct warm_cursor {
 	char *after; /* NULL at the start of the range */
 	size_t afterlen;
 };
-
-char *
-warm_generation_key(const char *dataset)
-{
-	return xasprintf("cachewarden:generation:%s", dataset);
-}
 
 /* Keeps the first few messages of a dataset's errors for the report. */
 static void
@@ -881,37 +876,19 @@ warm_readback(struct warm_job *job, char **cause)
 static int
 warm_mark_generation(struct warm_job *job, char **cause)
 {
-	struct buf v = BUF_INIT;
-	struct redis_reply *r;
+	struct restore_marker m;
 	struct redisconn *rc;
-	const char *argv[3];
-	char *key, when[CLOCKS_RFC3339_LEN];
-	struct json j;
-	int rv = -1;
+	int rv;
 
+	memset(&m, 0, sizeof m);
+	m.present = 1;
+	clocks_rfc3339((int64_t)(job->finished_at), m.finished_at);
+	m.rows = job->ck.keys_written; /* every leg of the run, resumed ones too */
+	snprintf(m.host, sizeof m.host, "%s", job->conf->agent.name);
+	snprintf(m.run_id, sizeof m.run_id, "%s", job->run_id);
 	if ((rc = redisconn_open(job->conf, cause)) == NULL)
 		return -1;
-	clocks_rfc3339((int64_t)(job->finished_at), when);
-	json_init(&j, &v);
-	json_object_begin(&j, NULL);
-	json_string(&j, "finished_at", when);
-	json_int(&j, "rows", job->ck.keys_written); /* every leg of the run, resumed ones too */
-	json_string(&j, "host", job->conf->agent.name);
-	json_string(&j, "run_id", job->run_id);
-	json_object_end(&j);
-	key = warm_generation_key(job->ds->name);
-	argv[0] = "SET";
-	argv[1] = key;
-	argv[2] = v.data;
-	if ((r = redisconn_command(rc, cause, 3, argv)) != NULL) {
-		if (r->type == REDIS_REPLY_T_ERROR)
-			*cause = xasprintf("redis: SET %s: %s", key, r->str);
-		else
-			rv = 0;
-		redis_reply_free(r);
-	}
-	free(key);
-	buf_free(&v);
+	rv = restore_marker_write(rc, job->ds->name, &m, cause);
 	redisconn_close(rc);
 	return rv;
 }
