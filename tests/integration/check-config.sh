@@ -18,7 +18,7 @@ like "$out" "cachewarden: 19 errors in the configuration" "the errors are counte
 
 out=$("$bin" -c "${srcdir:-.}/agent.conf" check-config 2>&1) && rc=0 || rc=$?
 is "$rc" 0 "the annotated agent.conf passes check-config"
-like "$out" "agent.conf: ok \(1 dataset, 1 export set\)" "check-config says what it found"
+like "$out" "agent.conf: ok \(1 dataset, 1 export set, 1 snapshot set\)" "check-config says what it found"
 
 out=$(CACHEWARDEN_CONFIG="$data/minimal.conf" "$bin" check-config 2>&1) && rc=0 || rc=$?
 is "$rc" 0 "CACHEWARDEN_CONFIG names the file"
