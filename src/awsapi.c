@@ -128,9 +128,14 @@ awsapi_parse_error(const char *body, size_t len, char **code, char **message)
 	if (body == NULL || len == 0)
 		return;
 	if ((x = xmlq_parse(body, len, &why)) != NULL) {
-		/* Query: <ErrorResponse><Error><Code>; S3-style: <Error><Code>. */
+		/* Query: <ErrorResponse><Error><Code>; EC2 style (and moto):
+		 * <Response><Errors><Error><Code>; S3 style: <Error><Code>. */
 		c = xmlq_text(x, "Error/Code");
 		m = xmlq_text(x, "Error/Message");
+		if (c == NULL) {
+			c = xmlq_text(x, "Errors/Error/Code");
+			m = xmlq_text(x, "Errors/Error/Message");
+		}
 		if (c == NULL && strcmp(x->name, "Error") == 0) {
 			c = xmlq_text(x, "Code");
 			m = xmlq_text(x, "Message");

@@ -287,7 +287,10 @@ snapshots_cmp_created(const void *a, const void *b)
 	const struct snapshots_item *x = *(struct snapshots_item *const *)a;
 	const struct snapshots_item *y = *(struct snapshots_item *const *)b;
 
-	return x->created < y->created ? -1 : x->created > y->created;
+	/* Ties (one second) by identifier, as snapshots_summarize picks the newest. */
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return strcmp(x->id, y->id);
 }
 
 static void
@@ -689,7 +692,9 @@ snapshots_summarize(const struct snapshots_list *items, struct snapshots_result 
 			continue;
 		r->available++;
 		if (items->v[i].created > 0 &&
-		    (!r->have_newest || items->v[i].created > r->newest)) {
+		    (!r->have_newest || items->v[i].created > r->newest ||
+		     (items->v[i].created == r->newest &&
+		      strcmp(items->v[i].id, r->newest_id) > 0))) {
 			r->have_newest = 1;
 			r->newest = items->v[i].created;
 			free(r->newest_id);

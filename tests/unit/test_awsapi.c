@@ -56,6 +56,10 @@ test_parse_error(void **state)
 	             "AccessDeniedException", "no");
 	expect_error("{\"Code\":\"InvalidParameterValueException:http://internal.amazon.com/\"}",
 	             "InvalidParameterValueException", NULL);
+	expect_error(
+	        "<?xml version=\"1.0\"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId"
+	        "</Code><Message>bad token</Message></Error></Errors></ErrorResponse>",
+	        "InvalidClientTokenId", "bad token");
 	expect_error("<html>oops</html>", NULL, NULL);
 	expect_error("not anything", NULL, NULL);
 	expect_error("[1,2]", NULL, NULL);
