@@ -541,6 +541,7 @@ snapshots_fetch(struct awsapi *api, const struct conf_snapshots *s, int64_t now,
 	const struct audit_tier *t = audit_tier(s->tier);
 	struct snapshots_listing ls[3];
 	char *src = snapshots_encode(s->source), *q[3] = { NULL, NULL, NULL }, *cause = NULL;
+	char *enc[2] = { NULL, NULL };
 	char after[AUDIT_TIME_LEN], jobs_after[AUDIT_TIME_LEN];
 	size_t i, n = 0;
 	int rv = 0;
@@ -585,9 +586,12 @@ snapshots_fetch(struct awsapi *api, const struct conf_snapshots *s, int64_t now,
 			                              0 };
 	} else {
 		q[0] = xasprintf("/backup-vaults/%s/recovery-points/", src);
-		q[1] = xasprintf("byCreatedAfter=%s&maxResults=%d", after, SNAPSHOTS_PAGE_BACKUP);
+		/* The times' ':' encoded, as AWS's SDKs send them. */
+		enc[0] = snapshots_encode(after);
+		enc[1] = snapshots_encode(jobs_after);
+		q[1] = xasprintf("byCreatedAfter=%s&maxResults=%d", enc[0], SNAPSHOTS_PAGE_BACKUP);
 		q[2] = xasprintf("byBackupVaultName=%s&byCreatedAfter=%s&maxResults=%d", src,
-		                 jobs_after, SNAPSHOTS_PAGE_BACKUP);
+		                 enc[1], SNAPSHOTS_PAGE_BACKUP);
 		ls[n++] = (struct snapshots_listing){ "backup:ListRecoveryPointsByBackupVault",
 			                              1,
 			                              q[0],
@@ -611,6 +615,8 @@ snapshots_fetch(struct awsapi *api, const struct conf_snapshots *s, int64_t now,
 	}
 	for (i = 0; i < 3; i++)
 		free(q[i]);
+	free(enc[0]);
+	free(enc[1]);
 	free(src);
 	return rv;
 }
