@@ -589,8 +589,8 @@ snapshots_fetch(struct awsapi *api, const struct conf_snapshots *s, int64_t now,
 		/* The times' ':' encoded, as AWS's SDKs send them. */
 		enc[0] = snapshots_encode(after);
 		enc[1] = snapshots_encode(jobs_after);
-		q[1] = xasprintf("byCreatedAfter=%s&maxResults=%d", enc[0], SNAPSHOTS_PAGE_BACKUP);
-		q[2] = xasprintf("byBackupVaultName=%s&byCreatedAfter=%s&maxResults=%d", src,
+		q[1] = xasprintf("createdAfter=%s&maxResults=%d", enc[0], SNAPSHOTS_PAGE_BACKUP);
+		q[2] = xasprintf("backupVaultName=%s&createdAfter=%s&maxResults=%d", src,
 		                 enc[1], SNAPSHOTS_PAGE_BACKUP);
 		ls[n++] = (struct snapshots_listing){ "backup:ListRecoveryPointsByBackupVault",
 			                              1,

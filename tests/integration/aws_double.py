@@ -18,7 +18,9 @@ With SECRET, every request's SigV4 signature is checked with botocore's
 SigV4Auth (the access key and scope taken from the request) and a wrong one
 is answered 403 SignatureDoesNotMatch, as AWS does. Each request is logged
 to DIR/log as a JSON line (method, path, params, headers); the port is
-written to DIR/port. Standard library only, but for botocore.
+written to DIR/port. With botocore, parameters that the API's model does not
+have are refused (400 ValidationException). Standard library only, but for
+botocore.
 """
 import datetime
 import json
@@ -80,6 +82,42 @@ def signature_ok(method, raw_path, headers, body):
     return None if want == authz else "expected " + want
 
 
+SESSION = []
+QUERY_SERVICES = {"DescribeDBSnapshots": "rds", "DescribeDBClusterSnapshots": "rds",
+                  "DescribeSnapshots": "elasticache"}
+
+
+def unknown_params(method, path, params):
+    """Parameters the API's model (botocore's) does not have: stricter than AWS,
+    which ignores them, so that a misspelt filter fails here instead."""
+    try:
+        import botocore.session
+    except ImportError:
+        return None
+    if not SESSION:
+        SESSION.append(botocore.session.get_session())
+    session = SESSION[0]
+    if "Action" in params:
+        service = QUERY_SERVICES.get(params["Action"])
+        if service is None:
+            return None
+        op = session.get_service_model(service).operation_model(params["Action"])
+        allowed = set(op.input_shape.members) | {"Action", "Version"}
+    else:
+        model = session.get_service_model("backup")
+        for name in model.operation_names:
+            op = model.operation_model(name)
+            uri = re.sub(r"\{[^}]+\}", "[^/]+", op.http["requestUri"].split("?")[0])
+            if op.http["method"] == method and re.fullmatch(uri, path):
+                break
+        else:
+            return "no operation for %s %s" % (method, path)
+        allowed = {m.serialization.get("name") for m in op.input_shape.members.values()
+                   if m.serialization.get("location") == "querystring"}
+    bad = sorted(set(params) - allowed)
+    return "unknown parameters: " + ", ".join(bad) if bad else None
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -102,6 +140,10 @@ class Handler(BaseHTTPRequestHandler):
         why = signature_ok(self.command, self.path, headers, body) if SECRET else None
         if why is not None:
             return self.reply(403, json.dumps({"__type": "SignatureDoesNotMatch",
+                                               "message": why}), "application/json")
+        why = unknown_params(self.command, path, params)
+        if why is not None:
+            return self.reply(400, json.dumps({"__type": "ValidationException",
                                                "message": why}), "application/json")
         for i, r in enumerate(ROUTES):
             if "action" in r and params.get("Action") != r["action"]:

@@ -152,7 +152,7 @@ is "$(requests 'e["path"] == "/backup-jobs/" and "nextToken" not in p')" 2 "List
 is "$(requests 'e["path"] == "/backup-jobs/" and p.get("nextToken") == "jobs-page-2"')" 1 "and its NextToken followed"
 is "$(requests '"recovery-points" in e["path"] and "nextToken" not in p')" 2 "ListRecoveryPointsByBackupVault: a 503, then answered"
 is "$(requests '"recovery-points" in e["path"] and p.get("nextToken") == "rp-page-2"')" 1 "and its NextToken followed"
-like "$(requests 'p.get("byBackupVaultName") == "prod-vault" and p.get("maxResults") == "100" and p.get("byCreatedAfter", "").endswith("Z")')" \
+like "$(requests 'p.get("backupVaultName") == "prod-vault" and p.get("maxResults") == "100" and p.get("createdAfter", "").endswith("Z")')" \
 	"^[1-9]" "jobs are asked for by vault, with a creation time bound"
 like "$(cat "$err")" "backup:ListBackupJobs: backup:ListBackupJobs answered HTTP 400 ThrottlingException: Rate exceeded; retrying" \
 	"the retry is logged with its cause"
