@@ -466,8 +466,8 @@ snapshots_parse_ec(const char *b, size_t l, int x, struct snapshots_list *o, cha
 struct snapshots_listing {
 	const char *iam_action;
 	int rest;             /* GET path?query, else POST form */
-	const char *path;     /* REST: "/backup-jobs/" */
-	const char *params;   /* form or query parameters, encoded, without the token */
+	char *path;           /* REST: "/backup-jobs/" (owned) */
+	char *params;         /* form or query parameters, encoded, without the token (owned) */
 	const char *token;    /* "Marker", "nextToken" */
 	const char *notfound; /* an error code meaning "nothing there", or NULL */
 	snapshots_parse_fn parse;
@@ -533,78 +533,98 @@ snapshots_encode(const char *s)
 	return buf_detach(&b);
 }
 
-/* The listings of one set: 0, or -1 and each failure added to r as UNREADABLE. */
+/* The Query listings (form bodies) of an rds or elasticache set; returns how many. */
+static size_t
+snapshots_plan_query(const struct conf_snapshots *s, const char *src, struct snapshots_listing *ls)
+{
+	if (s->service == CONF_SNAP_ELASTICACHE) {
+		ls[0] = (struct snapshots_listing){
+			.iam_action = "elasticache:DescribeSnapshots",
+			.params = xasprintf("Action=DescribeSnapshots&Version=2015-02-02&"
+			                    "ReplicationGroupId=%s&MaxRecords=%d",
+			                    src, SNAPSHOTS_PAGE_ELASTICACHE),
+			.token = "Marker",
+			.parse = snapshots_parse_ec,
+		};
+		return 1;
+	}
+	/* The source may be an instance or a cluster: both are asked, "not found" is none. */
+	ls[0] = (struct snapshots_listing){
+		.iam_action = "rds:DescribeDBSnapshots",
+		.params = xasprintf("Action=DescribeDBSnapshots&Version=2014-10-31&"
+		                    "DBInstanceIdentifier=%s&MaxRecords=%d",
+		                    src, SNAPSHOTS_PAGE_RDS),
+		.token = "Marker",
+		.notfound = "DBInstanceNotFound",
+		.parse = snapshots_parse_rds_db,
+	};
+	ls[1] = (struct snapshots_listing){
+		.iam_action = "rds:DescribeDBClusterSnapshots",
+		.params = xasprintf("Action=DescribeDBClusterSnapshots&Version=2014-10-31&"
+		                    "DBClusterIdentifier=%s&MaxRecords=%d",
+		                    src, SNAPSHOTS_PAGE_RDS),
+		.token = "Marker",
+		.notfound = "DBClusterNotFoundFault",
+		.parse = snapshots_parse_rds_cluster,
+	};
+	return 2;
+}
+
+/*
+ * The REST listings of a backup set: recovery points created inside the
+ * window, and jobs since the last run, or two intervals back at least (a
+ * stuck job is reported while it is young enough to matter).
+ */
+static size_t
+snapshots_plan_backup(const struct conf_snapshots *s, const char *src, int64_t now, int64_t since,
+                      struct snapshots_listing *ls)
+{
+	const struct audit_tier *t = audit_tier(s->tier);
+	char after[AUDIT_TIME_LEN], jobs_after[AUDIT_TIME_LEN], *a, *j;
+
+	clocks_rfc3339(now - t->window_s, after);
+	clocks_rfc3339(since < now - 2 * t->interval_s ? since : now - 2 * t->interval_s,
+	               jobs_after);
+	a = snapshots_encode(after); /* ':' encoded, as AWS's SDKs send it */
+	j = snapshots_encode(jobs_after);
+	ls[0] = (struct snapshots_listing){
+		.iam_action = "backup:ListRecoveryPointsByBackupVault",
+		.rest = 1,
+		.path = xasprintf("/backup-vaults/%s/recovery-points/", src),
+		.params = xasprintf("createdAfter=%s&maxResults=%d", a, SNAPSHOTS_PAGE_BACKUP),
+		.token = "nextToken",
+		.parse = snapshots_parse_backup,
+	};
+	ls[1] = (struct snapshots_listing){
+		.iam_action = "backup:ListBackupJobs",
+		.rest = 1,
+		.path = xstrdup("/backup-jobs/"),
+		.params = xasprintf("backupVaultName=%s&createdAfter=%s&maxResults=%d", src, j,
+		                    SNAPSHOTS_PAGE_BACKUP),
+		.token = "nextToken",
+		.parse = snapshots_parse_backup,
+		.arg = 1,
+	};
+	free(a);
+	free(j);
+	return 2;
+}
+
+/* The listings of one set: 0, or -1 and each failure added to p as UNREADABLE. */
 static int
 snapshots_fetch(struct awsapi *api, const struct conf_snapshots *s, int64_t now, int64_t since,
                 struct snapshots_list *items, struct verify_problems *p)
 {
-	const struct audit_tier *t = audit_tier(s->tier);
-	struct snapshots_listing ls[3];
-	char *src = snapshots_encode(s->source), *q[3] = { NULL, NULL, NULL }, *cause = NULL;
-	char *enc[2] = { NULL, NULL };
-	char after[AUDIT_TIME_LEN], jobs_after[AUDIT_TIME_LEN];
-	size_t i, n = 0;
+	struct snapshots_listing ls[2];
+	char *src = snapshots_encode(s->source), *cause = NULL;
+	size_t i, n;
 	int rv = 0;
 
 	memset(ls, 0, sizeof ls);
-	clocks_rfc3339(now - t->window_s, after);
-	/* A stuck job is reported while it is young enough to matter: two intervals. */
-	clocks_rfc3339(since < now - 2 * t->interval_s ? since : now - 2 * t->interval_s,
-	               jobs_after);
-	if (s->service == CONF_SNAP_RDS) {
-		q[0] = xasprintf(
-		        "Action=DescribeDBSnapshots&Version=2014-10-31&DBInstanceIdentifier="
-		        "%s&MaxRecords=%d",
-		        src, SNAPSHOTS_PAGE_RDS);
-		q[1] = xasprintf("Action=DescribeDBClusterSnapshots&Version=2014-10-31&"
-		                 "DBClusterIdentifier=%s&MaxRecords=%d",
-		                 src, SNAPSHOTS_PAGE_RDS);
-		ls[n++] = (struct snapshots_listing){
-			"rds:DescribeDBSnapshots", 0, NULL, q[0], "Marker", "DBInstanceNotFound",
-			snapshots_parse_rds_db,    0
-		};
-		ls[n++] = (struct snapshots_listing){ "rds:DescribeDBClusterSnapshots",
-			                              0,
-			                              NULL,
-			                              q[1],
-			                              "Marker",
-			                              "DBClusterNotFoundFault",
-			                              snapshots_parse_rds_cluster,
-			                              0 };
-	} else if (s->service == CONF_SNAP_ELASTICACHE) {
-		q[0] = xasprintf(
-		        "Action=DescribeSnapshots&Version=2015-02-02&ReplicationGroupId=%s&"
-		        "MaxRecords=%d",
-		        src, SNAPSHOTS_PAGE_ELASTICACHE);
-		ls[n++] = (struct snapshots_listing){ "elasticache:DescribeSnapshots",
-			                              0,
-			                              NULL,
-			                              q[0],
-			                              "Marker",
-			                              NULL,
-			                              snapshots_parse_ec,
-			                              0 };
-	} else {
-		q[0] = xasprintf("/backup-vaults/%s/recovery-points/", src);
-		/* The times' ':' encoded, as AWS's SDKs send them. */
-		enc[0] = snapshots_encode(after);
-		enc[1] = snapshots_encode(jobs_after);
-		q[1] = xasprintf("createdAfter=%s&maxResults=%d", enc[0], SNAPSHOTS_PAGE_BACKUP);
-		q[2] = xasprintf("backupVaultName=%s&createdAfter=%s&maxResults=%d", src,
-		                 enc[1], SNAPSHOTS_PAGE_BACKUP);
-		ls[n++] = (struct snapshots_listing){ "backup:ListRecoveryPointsByBackupVault",
-			                              1,
-			                              q[0],
-			                              q[1],
-			                              "nextToken",
-			                              NULL,
-			                              snapshots_parse_backup,
-			                              0 };
-		ls[n++] = (struct snapshots_listing){
-			"backup:ListBackupJobs", 1, "/backup-jobs/", q[2], "nextToken", NULL,
-			snapshots_parse_backup,  1
-		};
-	}
+	if (s->service == CONF_SNAP_BACKUP)
+		n = snapshots_plan_backup(s, src, now, since, ls);
+	else
+		n = snapshots_plan_query(s, src, ls);
 	for (i = 0; i < n; i++) {
 		if (snapshots_list_all(api, &ls[i], items, &cause) != 0) {
 			verify_problem_add(p, NULL, "UNREADABLE", "%s", cause);
@@ -612,11 +632,9 @@ snapshots_fetch(struct awsapi *api, const struct conf_snapshots *s, int64_t now,
 			cause = NULL;
 			rv = -1;
 		}
+		free(ls[i].path);
+		free(ls[i].params);
 	}
-	for (i = 0; i < 3; i++)
-		free(q[i]);
-	free(enc[0]);
-	free(enc[1]);
 	free(src);
 	return rv;
 }
