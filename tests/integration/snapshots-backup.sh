@@ -23,7 +23,7 @@ harness_require python3
 bin=${CACHEWARDEN:-$builddir/cachewarden}
 data=$srcdir/tests/data/aws
 
-tap_plan 33
+tap_plan 35
 harness_init
 
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
@@ -210,8 +210,13 @@ else
 fi
 unlike "$(cat "$HARNESS_DIR/all.out")" "$SECRET" "no secret in any output"
 
-# ---- the whole file: every set, one report -----------------------------------------------
+# ---- the whole file: every set, one report, also to SNS ---------------------------------
+sed -i "s|^credentials = env\$|credentials = env\ntopic_arn = arn:aws:sns:eu-west-1:123456789012:reports\nendpoint = $endpoint/\nspool_dir = $HARNESS_DIR/spool|" "$conf"
 cw verify --json
 is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["sets"]))' "$out")" 7 \
 	"verify without names runs every snapshot set"
+is "$(requests 'p.get("Action") == "Publish" and [s["kind"] for s in json.loads(p["Message"])["sets"]].count("snapshots") == 7')" 1 \
+	"the SNS report carries the snapshot sets"
+is "$(requests 'p.get("Action") == "Publish" and p.get("MessageAttributes.entry.1.Value.StringValue") == "verify"')" 1 \
+	"as a verify report"
 tap_done
