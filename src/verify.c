@@ -575,8 +575,8 @@ report_set(struct json *j, const struct vrun *run, const struct vset *s)
 {
 	json_object_begin(j, NULL);
 	json_string(j, "name", s->ex->name);
-	json_string(j, "kind", "exports");
 	json_string(j, "tier", audit_tier(s->ex->tier)->name);
+	json_string(j, "kind", "exports");
 	json_string(j, "path", s->ex->path);
 	json_string(j, "status", s->problems.n == 0 ? "ok" : "failed");
 	json_int(j, "files", (int64_t)s->nregular);
@@ -598,8 +598,8 @@ report_snap(struct json *j, const struct vrun *run, const struct vsnap *v)
 
 	json_object_begin(j, NULL);
 	json_string(j, "name", v->sn->name);
-	json_string(j, "kind", "snapshots");
 	json_string(j, "tier", audit_tier(v->sn->tier)->name);
+	json_string(j, "kind", "snapshots");
 	json_string(j, "service", snapshots_service_name(v->sn->service));
 	json_string(j, "source", v->sn->source);
 	json_string(j, "region", v->r.region);
