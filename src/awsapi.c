@@ -278,7 +278,8 @@ awsapi_free(struct awsapi *a)
 	free(a);
 }
 
-/* Signs and sends req once: -1 and a cause when nothing was answered. */
+/* Signs and sends req once: -1 and a cause when nothing was answered, -2 when it
+ * could not be signed (no credentials, bad clock): trying again would not help. */
 static int
 awsapi_send(struct awsapi *a, const struct awsapi_request *req, struct http_response *resp,
             char **cause)
@@ -292,10 +293,10 @@ awsapi_send(struct awsapi *a, const struct awsapi_request *req, struct http_resp
 	int rv;
 
 	if (creds_chain_get(a->creds, &cr, cause) != 0)
-		return -1;
+		return -2;
 	if (sigv4_amz_date(time(NULL), date) != 0) {
 		*cause = xstrdup("the system clock is out of range");
-		return -1;
+		return -2;
 	}
 	sh[n++] = (struct sigv4_header){ "Host", a->host };
 	if (req->content_type != NULL)
@@ -312,7 +313,7 @@ awsapi_send(struct awsapi *a, const struct awsapi_request *req, struct http_resp
 		*cause = xasprintf("signing: %s", why);
 		free(why);
 		free(path);
-		return -1;
+		return -2;
 	}
 	for (i = 0; i < n; i++)
 		hh[i] = (struct http_header){ sh[i].name, sh[i].value };
@@ -380,23 +381,27 @@ awsapi_call(struct awsapi *a, const struct awsapi_request *req, struct buf *body
 {
 	struct http_response resp;
 	enum awsapi_class cls = AWSAPI_RETRY;
-	int attempt, renewed = 0, again = 1;
+	int attempt, renewed = 0, again = 1, rv;
 	char *code = NULL;
 
 	*cause = NULL;
 	for (attempt = 0; again && attempt < AWSAPI_ATTEMPTS; attempt++) {
 		if (attempt > 0) {
 			/* The cause of the failure just retried is replaced by the next one. */
-			log_info("%s %s: %s; retrying", a->service, req->iam_action,
-			         *cause != NULL ? *cause : "credentials renewed");
+			log_info("%s; retrying", *cause != NULL ? *cause : "credentials renewed");
 			clocks_sleep(outbox_backoff_ms((unsigned)attempt - 1, AWSAPI_BACKOFF_MS,
 			                               AWSAPI_CAP_MS, outbox_random()) /
 			             1000.0);
 			free(*cause);
 			*cause = NULL;
 		}
-		if (awsapi_send(a, req, &resp, cause) != 0) {
-			cls = AWSAPI_RETRY;
+		if ((rv = awsapi_send(a, req, &resp, cause)) != 0) {
+			char *why = *cause;
+
+			*cause = xasprintf("%s: %s", req->iam_action, why);
+			free(why);
+			cls = rv == -2 ? AWSAPI_AUTH : AWSAPI_RETRY;
+			again = rv != -2;
 			continue;
 		}
 		again = awsapi_judge(a, req, &resp, body, &cls, &renewed, &code, cause);

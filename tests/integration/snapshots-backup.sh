@@ -23,7 +23,7 @@ harness_require python3
 bin=${CACHEWARDEN:-$builddir/cachewarden}
 data=$srcdir/tests/data/aws
 
-tap_plan 35
+tap_plan 37
 harness_init
 
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
@@ -154,7 +154,7 @@ is "$(requests '"recovery-points" in e["path"] and "nextToken" not in p')" 2 "Li
 is "$(requests '"recovery-points" in e["path"] and p.get("nextToken") == "rp-page-2"')" 1 "and its NextToken followed"
 like "$(requests 'p.get("backupVaultName") == "prod-vault" and p.get("maxResults") == "100" and p.get("createdAfter", "").endswith("Z")')" \
 	"^[1-9]" "jobs are asked for by vault, with a creation time bound"
-like "$(cat "$err")" "backup:ListBackupJobs: backup:ListBackupJobs answered HTTP 400 ThrottlingException: Rate exceeded; retrying" \
+like "$(cat "$err")" "info: backup:ListBackupJobs answered HTTP 400 ThrottlingException: Rate exceeded; retrying" \
 	"the retry is logged with its cause"
 
 cw verify vault --json
@@ -208,6 +208,13 @@ if [[ $signed == "checked by botocore" ]]; then
 else
 	skip "botocore is not installed: signatures not checked" 1
 fi
+unset AWS_ACCESS_KEY_ID
+before=$(requests 'True')
+cw verify paged --json
+is "$(detail paged 0)" "rds:DescribeDBSnapshots: no AWS credentials: environment: AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not" \
+	"no credentials: UNREADABLE naming the action and what is missing"
+is "$(requests 'True')" "$before" "and nothing is sent, nor retried"
+export AWS_ACCESS_KEY_ID=AKIDDOUBLE
 unlike "$(cat "$HARNESS_DIR/all.out")" "$SECRET" "no secret in any output"
 
 # ---- the whole file: every set, one report, also to SNS ---------------------------------
