@@ -16,7 +16,8 @@ fresh). JSON files are sent as application/x-amz-json-1.1, others as XML.
 
 With SECRET, every request's SigV4 signature is checked with botocore's
 SigV4Auth (the access key and scope taken from the request) and a wrong one
-is answered 403 SignatureDoesNotMatch, as AWS does. Each request is logged
+is answered 403 SignatureDoesNotMatch, as AWS does (instance metadata paths,
+/latest/..., are served unsigned). Each request is logged
 to DIR/log as a JSON line (method, path, params, headers); the port is
 written to DIR/port. With botocore, parameters that the API's model does not
 have are refused (400 ValidationException). Standard library only, but for
@@ -137,11 +138,13 @@ class Handler(BaseHTTPRequestHandler):
                  "headers": sorted(headers.items())}
         with open(os.path.join(DIR, "log"), "a") as f:
             f.write(json.dumps(entry) + "\n")
-        why = signature_ok(self.command, self.path, headers, body) if SECRET else None
+        # Instance metadata (/latest/...) is neither signed nor an AWS API.
+        imds = path.startswith("/latest/")
+        why = signature_ok(self.command, self.path, headers, body) if SECRET and not imds else None
         if why is not None:
             return self.reply(403, json.dumps({"__type": "SignatureDoesNotMatch",
                                                "message": why}), "application/json")
-        why = unknown_params(self.command, path, params)
+        why = None if imds else unknown_params(self.command, path, params)
         if why is not None:
             return self.reply(400, json.dumps({"__type": "ValidationException",
                                                "message": why}), "application/json")
@@ -177,6 +180,7 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = answer
     do_POST = answer
+    do_PUT = answer
 
 
 def main():

@@ -23,7 +23,7 @@ harness_require python3
 bin=${CACHEWARDEN:-$builddir/cachewarden}
 data=$srcdir/tests/data/aws
 
-tap_plan 37
+tap_plan 41
 harness_init
 
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
@@ -102,6 +102,11 @@ source = sessions
 region = eu-west-1
 endpoint = $endpoint
 max_age = 1h
+
+[snapshots cache-imds]
+service = elasticache
+source = sessions
+endpoint = $endpoint
 EOF
 
 cw() {
@@ -197,6 +202,16 @@ like "$(detail cache-stale 0)" \
 	'^newest available snapshot \(automated\) was created 20[0-9-]+T[0-9:]+Z, 2h [0-9]m ago; max_age 1h$' \
 	"its kind, node snapshot time and age"
 
+# ---- the region from instance metadata -------------------------------------------------
+cw verify cache-imds --json
+like "$(detail cache-imds 0)" "^no region: set \[snapshots\] region or \[sns\] region \(instance metadata is disabled by AWS_EC2_METADATA_DISABLED\)$" \
+	"no region anywhere: UNREADABLE says where to set one"
+AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$endpoint cw verify cache-imds --json
+is "$(set_field cache-imds 's["status"] + " " + s["region"]')" "ok eu-west-1" "the instance's region, from instance metadata (IMDSv2)"
+is "$(requests 'e["method"] == "PUT" and e["path"] == "/latest/api/token"')" 1 "a session token was asked for first"
+like "$(requests 'e["path"] == "/latest/meta-data/placement/region" and dict(e["headers"]).get("x-aws-ec2-metadata-token") == "double-imds-token"')" \
+	'^1$' "and sent with the region request"
+
 # ---- signatures ------------------------------------------------------------------------
 if [[ $signed == "checked by botocore" ]]; then
 	export AWS_SECRET_ACCESS_KEY=wrong
@@ -220,9 +235,9 @@ unlike "$(cat "$HARNESS_DIR/all.out")" "$SECRET" "no secret in any output"
 # ---- the whole file: every set, one report, also to SNS ---------------------------------
 sed -i "s|^credentials = env\$|credentials = env\ntopic_arn = arn:aws:sns:eu-west-1:123456789012:reports\nendpoint = $endpoint/\nspool_dir = $HARNESS_DIR/spool|" "$conf"
 cw verify --json
-is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["sets"]))' "$out")" 7 \
+is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["sets"]))' "$out")" 8 \
 	"verify without names runs every snapshot set"
-is "$(requests 'p.get("Action") == "Publish" and [s["kind"] for s in json.loads(p["Message"])["sets"]].count("snapshots") == 7')" 1 \
+is "$(requests 'p.get("Action") == "Publish" and [s["kind"] for s in json.loads(p["Message"])["sets"]].count("snapshots") == 8')" 1 \
 	"the SNS report carries the snapshot sets"
 is "$(requests 'p.get("Action") == "Publish" and p.get("MessageAttributes.entry.1.Value.StringValue") == "verify"')" 1 \
 	"as a verify report"
