@@ -4,7 +4,8 @@
  *
  * awsapi_call retries throttling, 5xx and network failures with capped
  * exponential backoff and full jitter (AWSAPI_ATTEMPTS in all), fetches new
- * credentials once when the server calls them expired, and turns every
+ * credentials once when the server calls them expired, signs once more with
+ * the server's clock when it calls ours skewed, and turns every
  * other error answer into a cause with the error code and message. A
  * permission error names the IAM action that is missing. The answer body is
  * returned as is; reading it (xmlq.h, jval.h) is the caller's business.
@@ -27,6 +28,7 @@ enum awsapi_class {
 	AWSAPI_OK,
 	AWSAPI_RETRY,   /* throttling, 5xx, network: again after a backoff */
 	AWSAPI_EXPIRED, /* the credentials expired: fetch new ones */
+	AWSAPI_SKEW,    /* our clock is off: sign with the server's Date */
 	AWSAPI_DENIED,  /* not authorized: the IAM action is missing */
 	AWSAPI_AUTH,    /* the credentials or the signature were refused */
 	AWSAPI_FAIL     /* any other refusal: not retried */
@@ -72,7 +74,7 @@ int awsapi_call(struct awsapi *a, const struct awsapi_request *req, struct buf *
  * the caller frees them.
  */
 void awsapi_parse_error(const char *body, size_t len, char **code, char **message);
-enum awsapi_class awsapi_classify(long status, const char *code);
+enum awsapi_class awsapi_classify(long status, const char *code, const char *message);
 /* The first AWSAPI_SNIPPET bytes of an answer, printable ("\xNN"), quoted; the caller frees. */
 char *awsapi_snippet(const char *body, size_t len);
 

@@ -34,6 +34,7 @@ struct awsapi {
 	char *host; /* its authority, sent and signed as Host */
 	char *path; /* its path, "" or "/prefix" */
 	struct creds_chain *creds;
+	time_t skew; /* the server's clock minus ours, learned from a skew error */
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -48,7 +49,7 @@ awsapi_in(const char *code, const char *const *list)
 }
 
 enum awsapi_class
-awsapi_classify(long status, const char *code)
+awsapi_classify(long status, const char *code, const char *message)
 {
 	static const char *const retry[] = { "Throttling",
 		                             "ThrottlingException",
@@ -74,7 +75,9 @@ awsapi_classify(long status, const char *code)
 		                            "AuthFailure",           "MissingAuthenticationToken",
 		                            "IncompleteSignature",   NULL };
 	static const char *const expired[] = { "ExpiredToken", "ExpiredTokenException",
-		                               "RequestExpired", NULL };
+		                               "TokenRefreshRequired", NULL };
+	static const char *const skew[] = { "RequestTimeTooSkewed", "RequestExpired",
+		                            "RequestInTheFuture", NULL };
 
 	if (status >= 200 && status < 300)
 		return AWSAPI_OK;
@@ -82,6 +85,13 @@ awsapi_classify(long status, const char *code)
 		return AWSAPI_RETRY;
 	if (code != NULL && awsapi_in(code, expired))
 		return AWSAPI_EXPIRED;
+	if (code != NULL && awsapi_in(code, skew))
+		return AWSAPI_SKEW;
+	/* Some services report a stale clock as a signature error that says so. */
+	if (code != NULL && awsapi_in(code, auth) && message != NULL &&
+	    (strstr(message, "Signature expired") != NULL ||
+	     strstr(message, "Signature not yet current") != NULL))
+		return AWSAPI_SKEW;
 	if (code != NULL && awsapi_in(code, denied))
 		return AWSAPI_DENIED;
 	if (code != NULL && awsapi_in(code, auth))
@@ -294,7 +304,7 @@ awsapi_send(struct awsapi *a, const struct awsapi_request *req, struct http_resp
 
 	if (creds_chain_get(a->creds, &cr, cause) != 0)
 		return -2;
-	if (sigv4_amz_date(time(NULL), date) != 0) {
+	if (sigv4_amz_date(time(NULL) + a->skew, date) != 0) {
 		*cause = xstrdup("the system clock is out of range");
 		return -2;
 	}
@@ -346,10 +356,34 @@ awsapi_cause(const struct awsapi *a, const struct awsapi_request *req, long stat
 	                 hint, cls == AWSAPI_DENIED || cls == AWSAPI_AUTH ? req->iam_action : "");
 }
 
+/* Fixes what can be fixed now (once each; tried holds what was): 1 to send again. */
+static int
+awsapi_recover(struct awsapi *a, enum awsapi_class cls, time_t server_date, int *tried)
+{
+	time_t skew;
+
+	if (cls == AWSAPI_EXPIRED && !(*tried & 1)) {
+		log_info("%s says the AWS credentials expired; fetching new ones", a->service);
+		creds_chain_invalidate(a->creds);
+		*tried |= 1;
+		return 1;
+	}
+	if (cls == AWSAPI_SKEW && !(*tried & 2) && server_date != 0) {
+		skew = server_date - time(NULL);
+		log_warn("the system clock is %lld s %s %s's; signing with its time (fix NTP)",
+		         (long long)(skew < 0 ? -skew : skew), skew < 0 ? "ahead of" : "behind",
+		         a->service);
+		a->skew = skew;
+		*tried |= 2;
+		return 1;
+	}
+	return 0;
+}
+
 /* One answer: 0 done (OK or final failure, *cause set on failure), 1 to try again. */
 static int
 awsapi_judge(struct awsapi *a, const struct awsapi_request *req, struct http_response *resp,
-             struct buf *body, enum awsapi_class *cls, int *renewed, char **codep, char **cause)
+             struct buf *body, enum awsapi_class *cls, int *tried, char **codep, char **cause)
 {
 	char *code, *message;
 
@@ -358,14 +392,10 @@ awsapi_judge(struct awsapi *a, const struct awsapi_request *req, struct http_res
 		awsapi_parse_error(resp->body.data, resp->body.len, &code, &message);
 	free(*codep);
 	*codep = code != NULL ? xstrdup(code) : NULL;
-	*cls = awsapi_classify(resp->status, code);
+	*cls = awsapi_classify(resp->status, code, message);
 	if (*cls == AWSAPI_OK) {
 		buf_add(body, resp->body.data != NULL ? resp->body.data : "", resp->body.len);
-	} else if (*cls == AWSAPI_EXPIRED && !*renewed) {
-		log_info("%s says the AWS credentials expired; fetching new ones", a->service);
-		creds_chain_invalidate(a->creds);
-		*renewed = 1;
-	} else {
+	} else if (!awsapi_recover(a, *cls, resp->date, tried)) {
 		*cause = awsapi_cause(a, req, resp->status, *cls, code, message);
 	}
 	free(code);
@@ -381,14 +411,15 @@ awsapi_call(struct awsapi *a, const struct awsapi_request *req, struct buf *body
 {
 	struct http_response resp;
 	enum awsapi_class cls = AWSAPI_RETRY;
-	int attempt, renewed = 0, again = 1, rv;
+	int attempt, tried = 0, again = 1, rv;
 	char *code = NULL;
 
 	*cause = NULL;
 	for (attempt = 0; again && attempt < AWSAPI_ATTEMPTS; attempt++) {
 		if (attempt > 0) {
 			/* The cause of the failure just retried is replaced by the next one. */
-			log_info("%s; retrying", *cause != NULL ? *cause : "credentials renewed");
+			if (*cause != NULL)
+				log_info("%s; retrying", *cause);
 			clocks_sleep(outbox_backoff_ms((unsigned)attempt - 1, AWSAPI_BACKOFF_MS,
 			                               AWSAPI_CAP_MS, outbox_random()) /
 			             1000.0);
@@ -404,7 +435,7 @@ awsapi_call(struct awsapi *a, const struct awsapi_request *req, struct buf *body
 			again = rv != -2;
 			continue;
 		}
-		again = awsapi_judge(a, req, &resp, body, &cls, &renewed, &code, cause);
+		again = awsapi_judge(a, req, &resp, body, &cls, &tried, &code, cause);
 		http_response_free(&resp);
 	}
 	if (clsp != NULL)
@@ -416,7 +447,8 @@ awsapi_call(struct awsapi *a, const struct awsapi_request *req, struct buf *body
 	if (cls == AWSAPI_OK)
 		return 0;
 	if (*cause == NULL)
-		*cause = xasprintf("%s: the credentials expired again after renewal",
+		*cause = xasprintf("%s: refused again after renewing the credentials or "
+		                   "correcting the clock",
 		                   req->iam_action);
 	else if (cls == AWSAPI_RETRY) {
 		char *last = *cause;

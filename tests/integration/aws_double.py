@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stand-in for AWS APIs that serves recorded answers, on 127.0.0.1.
 
-  aws_double.py ROUTES DIR [SECRET]
+  aws_double.py ROUTES DIR [SECRET [CLOCK_OFFSET]]
 
 ROUTES is a JSON list of routes; the first whose conditions all hold
 answers a request:
@@ -16,8 +16,11 @@ fresh). JSON files are sent as application/x-amz-json-1.1, others as XML.
 
 With SECRET, every request's SigV4 signature is checked with botocore's
 SigV4Auth (the access key and scope taken from the request) and a wrong one
-is answered 403 SignatureDoesNotMatch, as AWS does (instance metadata paths,
-/latest/..., are served unsigned). Each request is logged
+is answered 403 SignatureDoesNotMatch, and one whose X-Amz-Date is more than
+15 minutes from the double's clock 400 RequestExpired, as AWS does (instance
+metadata paths, /latest/..., are served unsigned). CLOCK_OFFSET seconds are
+added to the double's clock, in those checks and in its Date header: a
+server whose clock differs from the agent's. Each request is logged
 to DIR/log as a JSON line (method, path, params, headers); the port is
 written to DIR/port. With botocore, parameters that the API's model does not
 have are refused (400 ValidationException). Standard library only, but for
@@ -36,6 +39,7 @@ ROUTES = []
 BASE = "."
 DIR = "."
 SECRET = None
+OFFSET = 0
 COUNTS = {}
 
 
@@ -144,6 +148,14 @@ class Handler(BaseHTTPRequestHandler):
         if why is not None:
             return self.reply(403, json.dumps({"__type": "SignatureDoesNotMatch",
                                                "message": why}), "application/json")
+        if SECRET and not imds:
+            sent = datetime.datetime.strptime(headers.get("x-amz-date", "19700101T000000Z"),
+                                              "%Y%m%dT%H%M%SZ")
+            sent = sent.replace(tzinfo=datetime.timezone.utc).timestamp()
+            if abs(sent - (time.time() + OFFSET)) > 900:
+                return self.reply(400, "<ErrorResponse><Error><Type>Sender</Type><Code>"
+                                  "RequestExpired</Code><Message>Request has expired."
+                                  "</Message></Error></ErrorResponse>", "text/xml")
         why = None if imds else unknown_params(self.command, path, params)
         if why is not None:
             return self.reply(400, json.dumps({"__type": "ValidationException",
@@ -170,6 +182,9 @@ class Handler(BaseHTTPRequestHandler):
                                            "message": "no route for " + self.path}),
                           "application/json")
 
+    def date_time_string(self, timestamp=None):
+        return super().date_time_string(time.time() + OFFSET)
+
     def reply(self, status, text, ctype):
         data = text.encode("latin-1")
         self.send_response(status)
@@ -184,12 +199,13 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global ROUTES, BASE, DIR, SECRET
+    global ROUTES, BASE, DIR, SECRET, OFFSET
     with open(sys.argv[1]) as f:
         ROUTES = json.load(f)
     BASE = os.path.dirname(os.path.abspath(sys.argv[1]))
     DIR = sys.argv[2]
     SECRET = sys.argv[3] if len(sys.argv) > 3 else None
+    OFFSET = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     tmp = os.path.join(DIR, "port.tmp")
     with open(tmp, "w") as f:

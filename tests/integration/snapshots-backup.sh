@@ -23,7 +23,7 @@ harness_require python3
 bin=${CACHEWARDEN:-$builddir/cachewarden}
 data=$srcdir/tests/data/aws
 
-tap_plan 41
+tap_plan 44
 harness_init
 
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
@@ -211,6 +211,23 @@ is "$(set_field cache-imds 's["status"] + " " + s["region"]')" "ok eu-west-1" "t
 is "$(requests 'e["method"] == "PUT" and e["path"] == "/latest/api/token"')" 1 "a session token was asked for first"
 like "$(requests 'e["path"] == "/latest/meta-data/placement/region" and dict(e["headers"]).get("x-aws-ec2-metadata-token") == "double-imds-token"')" \
 	'^1$' "and sent with the region request"
+
+# ---- a server whose clock is two hours ahead ---------------------------------------------
+skewed=$HARNESS_DIR/skewed
+mkdir -p "$skewed"
+python3 "$srcdir/tests/integration/aws_double.py" "$data/routes.json" "$skewed" "$SECRET" 7200 \
+	</dev/null >"$skewed/stdout" 2>&1 &
+spid=$!
+harness_on_exit "harness_stop_pid $spid 5"
+harness_wait_for 10 "$spid" test -s "$skewed/port" || tap_bail "the skewed aws_double.py did not start"
+sed "s|^endpoint = $endpoint\$|endpoint = http://127.0.0.1:$(cat "$skewed/port")|" "$conf" >"$conf.skewed"
+rc=0
+"$bin" -c "$conf.skewed" verify paged --json >"$out" 2>"$err" || rc=$?
+is "$(problems paged)" "INCOMPLETE:paged-db-creating" "a server 2 h ahead: refused once (RequestExpired), then signed with its time"
+like "$(cat "$err")" "warn: the system clock is 7[12][0-9][0-9] s behind rds's; signing with its time \(fix NTP\)" \
+	"the skew is logged with its size"
+is "$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["params"].get("Action") == "DescribeDBSnapshots"))' "$skewed/log")" 3 \
+	"one refused request, then both pages"
 
 # ---- signatures ------------------------------------------------------------------------
 if [[ $signed == "checked by botocore" ]]; then

@@ -70,20 +70,30 @@ static void
 test_classify(void **state)
 {
 	(void)state;
-	assert_int_equal(awsapi_classify(200, NULL), AWSAPI_OK);
-	assert_int_equal(awsapi_classify(400, "Throttling"), AWSAPI_RETRY);
-	assert_int_equal(awsapi_classify(400, "ThrottlingException"), AWSAPI_RETRY);
-	assert_int_equal(awsapi_classify(429, NULL), AWSAPI_RETRY);
-	assert_int_equal(awsapi_classify(503, NULL), AWSAPI_RETRY);
-	assert_int_equal(awsapi_classify(500, "InternalFailure"), AWSAPI_RETRY);
-	assert_int_equal(awsapi_classify(403, "AccessDenied"), AWSAPI_DENIED);
-	assert_int_equal(awsapi_classify(403, "AccessDeniedException"), AWSAPI_DENIED);
-	assert_int_equal(awsapi_classify(403, NULL), AWSAPI_DENIED);
-	assert_int_equal(awsapi_classify(403, "SignatureDoesNotMatch"), AWSAPI_AUTH);
-	assert_int_equal(awsapi_classify(403, "InvalidClientTokenId"), AWSAPI_AUTH);
-	assert_int_equal(awsapi_classify(400, "ExpiredToken"), AWSAPI_EXPIRED);
-	assert_int_equal(awsapi_classify(400, "InvalidParameterValue"), AWSAPI_FAIL);
-	assert_int_equal(awsapi_classify(404, NULL), AWSAPI_FAIL);
+	assert_int_equal(awsapi_classify(200, NULL, NULL), AWSAPI_OK);
+	assert_int_equal(awsapi_classify(400, "Throttling", NULL), AWSAPI_RETRY);
+	assert_int_equal(awsapi_classify(400, "ThrottlingException", NULL), AWSAPI_RETRY);
+	assert_int_equal(awsapi_classify(429, NULL, NULL), AWSAPI_RETRY);
+	assert_int_equal(awsapi_classify(503, NULL, NULL), AWSAPI_RETRY);
+	assert_int_equal(awsapi_classify(500, "InternalFailure", NULL), AWSAPI_RETRY);
+	assert_int_equal(awsapi_classify(403, "AccessDenied", NULL), AWSAPI_DENIED);
+	assert_int_equal(awsapi_classify(403, "AccessDeniedException", NULL), AWSAPI_DENIED);
+	assert_int_equal(awsapi_classify(403, NULL, NULL), AWSAPI_DENIED);
+	assert_int_equal(awsapi_classify(403, "SignatureDoesNotMatch", NULL), AWSAPI_AUTH);
+	assert_int_equal(awsapi_classify(403, "InvalidClientTokenId", NULL), AWSAPI_AUTH);
+	assert_int_equal(awsapi_classify(400, "ExpiredToken", NULL), AWSAPI_EXPIRED);
+	assert_int_equal(awsapi_classify(400, "InvalidParameterValue", NULL), AWSAPI_FAIL);
+	assert_int_equal(awsapi_classify(404, NULL, NULL), AWSAPI_FAIL);
+	assert_int_equal(awsapi_classify(400, "RequestExpired", NULL), AWSAPI_SKEW);
+	assert_int_equal(awsapi_classify(403, "RequestTimeTooSkewed", NULL), AWSAPI_SKEW);
+	assert_int_equal(awsapi_classify(403, "SignatureDoesNotMatch",
+	                                 "Signature expired: 20260101T000000Z is now earlier than "
+	                                 "20260101T001500Z"),
+	                 AWSAPI_SKEW);
+	assert_int_equal(awsapi_classify(403, "SignatureDoesNotMatch",
+	                                 "The request signature we "
+	                                 "calculated does not match"),
+	                 AWSAPI_AUTH);
 }
 
 static void
