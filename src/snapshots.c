@@ -514,8 +514,12 @@ snapshots_list_all(struct awsapi *api, const struct snapshots_listing *ls,
 		if (next == NULL)
 			break;
 	}
-	if (rv == 0 && next != NULL)
-		log_warn("%s: stopped after %d pages", ls->iam_action, SNAPSHOTS_MAX_PAGES);
+	if (rv == 0 && next != NULL) {
+		/* A Marker that never ends: the list is not known whole. */
+		*cause = xasprintf("%s: still more pages after %d", ls->iam_action,
+		                   SNAPSHOTS_MAX_PAGES);
+		rv = -1;
+	}
 	free(next);
 	free(code);
 	buf_free(&params);
