@@ -8,13 +8,15 @@ Through the AWS APIs, with botocore (as an operator's tools would):
     "partial" allowed rds:DescribeDBSnapshots only;
   - RDS: DB instance orders-db (moto adds an automated snapshot) with one
     manual snapshot; DB instance big-db with more manual snapshots than one
-    page of DescribeDBSnapshots (MaxRecords 100);
+    page of DescribeDBSnapshots (MaxRecords 100); Aurora cluster
+    orders-cluster with a manual cluster snapshot;
   - ElastiCache: replication group sessions with two manual snapshots.
 Then POST /moto-api/reset-auth 0: from here on every request must be signed
 by a key moto issued and be allowed by the user's policy.
 
 Prints shell assignments: AUDITOR_KEY, AUDITOR_SECRET, PARTIAL_KEY,
-PARTIAL_SECRET, BIG_DB_SNAPSHOTS (counted by botocore's own paginator).
+PARTIAL_SECRET, BIG_DB_SNAPSHOTS and CLUSTER_SNAPSHOTS (counted by
+botocore's own paginators).
 Exit 77 when botocore is missing.
 """
 import json
@@ -74,6 +76,13 @@ def main():
     pages = rds.get_paginator("describe_db_snapshots").paginate(
         DBInstanceIdentifier="big-db", PaginationConfig={"PageSize": 100})
     out["BIG_DB_SNAPSHOTS"] = sum(len(p["DBSnapshots"]) for p in pages)
+    rds.create_db_cluster(DBClusterIdentifier="orders-cluster", Engine="aurora-mysql",
+                          MasterUsername="admin", MasterUserPassword="not-a-secret-1")
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="orders-cluster",
+                                   DBClusterSnapshotIdentifier="orders-cluster-manual")
+    pages = rds.get_paginator("describe_db_cluster_snapshots").paginate(
+        DBClusterIdentifier="orders-cluster")
+    out["CLUSTER_SNAPSHOTS"] = sum(len(p["DBClusterSnapshots"]) for p in pages)
 
     ec.create_replication_group(ReplicationGroupId="sessions",
                                 ReplicationGroupDescription="sessions",

@@ -4,7 +4,8 @@
 # filled through the AWS APIs by tests/integration/moto_setup.py, with moto's
 # IAM checks on: every request must carry a valid SigV4 signature by a key
 # moto issued and be allowed by that user's policy.
-#   - RDS: ok (automated and manual snapshots), STALE (a max_age shorter than
+#   - RDS: ok (automated and manual snapshots; an Aurora cluster's cluster
+#     snapshots), STALE (a max_age shorter than
 #     the snapshots' age), RETENTION, more snapshots than one page, a wrong
 #     secret refused, a policy without rds:DescribeDBClusterSnapshots named;
 #   - ElastiCache: the snapshots of a replication group are listed. moto 5.2.1
@@ -28,7 +29,7 @@ python3 -c 'import moto, botocore' 2>/dev/null ||
 	tap_skip_all "python3 has no moto or botocore module"
 bin=${CACHEWARDEN:-$builddir/cachewarden}
 
-tap_plan 27
+tap_plan 29
 harness_init
 
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
@@ -81,6 +82,12 @@ write_conf() {
 		region = eu-west-1
 		endpoint = $endpoint
 
+		[snapshots cluster]
+		service = rds
+		source = orders-cluster
+		region = eu-west-1
+		endpoint = $endpoint
+
 		[snapshots sessions]
 		service = elasticache
 		source = sessions
@@ -123,6 +130,12 @@ is "$(set_field big 's["snapshots"]')" "$BIG_DB_SNAPSHOTS" \
 is "$(set_field big 's["listed"]')" "$BIG_DB_SNAPSHOTS" "all listed"
 like "$(grep -c 'Action=DescribeDBSnapshots' "$HARNESS_DIR/moto.log" || true)" '^[0-9]+$' \
 	"(moto ignores MaxRecords: paging itself is tested with recorded pages in snapshots-backup.sh)"
+
+# ---- an Aurora cluster -----------------------------------------------------------------
+cw verify cluster --json
+is "$(set_field cluster 's["status"] + " " + str(s["snapshots"])')" "ok $CLUSTER_SNAPSHOTS" \
+	"cluster: ok, its cluster snapshots counted ($CLUSTER_SNAPSHOTS, as botocore lists them)"
+like "$(set_field cluster 's["newest"]')" "orders-cluster" "and the newest named"
 
 # ---- STALE: a max_age shorter than the snapshots' age --------------------------------
 while ((SECONDS - created < 3)); do sleep 0.2; done
