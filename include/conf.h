@@ -44,6 +44,7 @@ enum conf_tier {
 	CONF_TIER_DYNAMODB
 };
 enum conf_credentials { CONF_CREDS_AUTO, CONF_CREDS_ENV, CONF_CREDS_FILE, CONF_CREDS_IMDS };
+enum conf_snap_service { CONF_SNAP_RDS, CONF_SNAP_ELASTICACHE, CONF_SNAP_BACKUP };
 enum conf_schedule_kind { CONF_SCHEDULE_DAILY, CONF_SCHEDULE_EVERY, CONF_SCHEDULE_WEEKLY };
 
 struct conf_list {
@@ -80,6 +81,20 @@ struct conf_exports {
 	long long max_age;
 	long long retention;
 	int tier; /* enum conf_tier */
+};
+
+/* [snapshots NAME]: snapshots and backups kept by AWS, audited by verify (snapshots.h). */
+struct conf_snapshots {
+	char *name;
+	unsigned line;
+	int service; /* enum conf_snap_service */
+	char *source;
+	int tier;          /* enum conf_tier */
+	long long max_age; /* 0: the tier's interval plus grace */
+	long long grace;
+	long long retention;
+	char *region;   /* NULL: [sns] region, else instance metadata */
+	char *endpoint; /* NULL: the service's regional endpoint */
 };
 
 struct conf {
@@ -152,6 +167,8 @@ struct conf {
 	size_t ndatasets;
 	struct conf_exports *exports;
 	size_t nexports;
+	struct conf_snapshots *snapshots;
+	size_t nsnapshots;
 };
 
 /* Collected "file:line: message" strings; owned by the struct. */
@@ -173,6 +190,7 @@ void conf_errors_free(struct conf_errors *errors);
 
 const struct conf_dataset *conf_find_dataset(const struct conf *conf, const char *name);
 const struct conf_exports *conf_find_exports(const struct conf *conf, const char *name);
+const struct conf_snapshots *conf_find_snapshots(const struct conf *conf, const char *name);
 
 /*
  * Reads a secret file (trailing newline removed) after refusing one that is

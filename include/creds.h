@@ -48,6 +48,12 @@ int creds_chain_get(struct creds_chain *ch, const struct creds **out, char **cau
 /* Forgets the cached credentials (the server called them expired). */
 void creds_chain_invalidate(struct creds_chain *ch);
 
+/*
+ * The region of the instance, from instance metadata (IMDSv2, the chain's
+ * session token): 0 and *region (caller frees), or -1 and a cause.
+ */
+int creds_chain_region(struct creds_chain *ch, char **region, char **cause);
+
 /* Wipes and frees the strings of c; c itself belongs to the caller. */
 void creds_clear(struct creds *c);
 

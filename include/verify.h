@@ -21,7 +21,8 @@
  *   UNSIGNED    trusted_key is set and the manifest has no signature, or
  *               signing_key is set and signing or writing the signature failed;
  *   BADSIG      trusted_key is set and the signature does not verify;
- *   STALE, RETENTION, GAP   see audit.h.
+ *   STALE, RETENTION, GAP   see audit.h;
+ *   INCOMPLETE, FAILED      [snapshots NAME] sets only: see snapshots.h.
  * Warnings (listed, not failing): UNCHECKED, a format that looks complete
  * but cannot be verified (an RDB saved without checksum, a dump without
  * header or trailer, an encrypted Parquet footer).
@@ -41,7 +42,9 @@
 #define VERIFY_MAX_LISTED 200
 
 /*
- * Verifies the sets named (all of them when nnames is 0) and appends the
+ * Verifies the sets named, [exports NAME] and [snapshots NAME] alike (all of
+ * them when nnames is 0; snapshot sets through snapshots.h, which lists them
+ * from AWS and blocks on the network), and appends the
  * JSON report, with a newline, to report. Returns the exit code: 0 when
  * every set is clean, 1 when any has a problem, 2 for an unknown set name
  * (nothing is verified then).

@@ -53,5 +53,4 @@ struct warm_opts {
  */
 int warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *report);
 
-
 #endif

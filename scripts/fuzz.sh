@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval)
+[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval xmlq)
 out=${FUZZ_DIR:-$top/fuzz-out}
 mkdir -p "$out"
 cd "$top"
@@ -36,6 +36,7 @@ for t in "${targets[@]}"; do
 	formats) cp tests/data/formats/* tests/data/zstream/* "$corpus/" 2>/dev/null || true ;;
 	jval) printf '{"a":[1,2.5e3,"x\\u00e9",null,true,{}]}' >"$corpus/seed.json" ;;
 	outbox) : ;;
+	xmlq) cp tests/data/aws/*.xml tests/data/aws/*.json "$corpus/" ;;
 	esac
 	log=$out/fuzz_$t.log
 	"$out/fuzz_$t" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 \

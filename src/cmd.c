@@ -57,7 +57,7 @@ static const struct cmd cmd_table[] = {
 	  NULL, cmd_run },
 	{ "warm", "[DATASET...] [--dry-run] [--workers N] [--resume]",
 	  "rebuild the Redis cache from MySQL", 1, NULL, cmd_warm },
-	{ "verify", "[EXPORTS...]", "verify backup export sets", 1, NULL, cmd_verify },
+	{ "verify", "[SET...]", "verify export sets and AWS snapshot sets", 1, NULL, cmd_verify },
 	{ "health", "", "check MySQL (SELECT 1) and Redis (PING), with latency", 1, NULL,
 	  cmd_health },
 	{ "check-config", "", "validate the configuration and exit", 1, NULL, cmd_check_config },
@@ -123,9 +123,10 @@ cmd_check_config(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (cmd_no_args(ctx, "check-config", argc, argv) != 0)
 		return CW_EXIT_USAGE;
-	printf("%s: ok (%zu dataset%s, %zu export set%s)\n", ctx->conf->file, ctx->conf->ndatasets,
-	       ctx->conf->ndatasets == 1 ? "" : "s", ctx->conf->nexports,
-	       ctx->conf->nexports == 1 ? "" : "s");
+	printf("%s: ok (%zu dataset%s, %zu export set%s, %zu snapshot set%s)\n", ctx->conf->file,
+	       ctx->conf->ndatasets, ctx->conf->ndatasets == 1 ? "" : "s", ctx->conf->nexports,
+	       ctx->conf->nexports == 1 ? "" : "s", ctx->conf->nsnapshots,
+	       ctx->conf->nsnapshots == 1 ? "" : "s");
 	return CW_EXIT_OK;
 }
 
@@ -284,7 +285,7 @@ cmd_verify(struct cmd_ctx *ctx, int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0) {
 			ctx->json = 1;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "usage: cachewarden verify [EXPORTS...] [--json]\n");
+			fprintf(stderr, "usage: cachewarden verify [SET...] [--json]\n");
 			return CW_EXIT_USAGE;
 		} else
 			argv[1 + n++] = argv[i];

@@ -69,6 +69,7 @@ static char *conf_check_template(const char *);
 static char *conf_check_arn(const char *);
 static char *conf_check_endpoint(const char *);
 static char *conf_check_region(const char *);
+static char *conf_check_aws_region(const char *);
 
 static const char *const conf_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const conf_log_formats[] = { "text", "json", NULL };
@@ -81,16 +82,18 @@ static const char *const conf_formats[] = { "auto",    "rdb", "gzip", "mysqldump
 	                                    "parquet", "raw", NULL };
 static const char *const conf_tiers[] = { "critical", "standard", "development", "dynamodb", NULL };
 static const char *const conf_credentials[] = { "auto", "env", "file", "imds", NULL };
+static const char *const conf_snap_services[] = { "rds", "elasticache", "backup", NULL };
 
 static const struct conf_section conf_sections[] = {
 	{ "agent", 0 },  { "admin", 0 }, { "mysql", 0 },   { "redis", 0 },   { "warm", 0 },
-	{ "verify", 0 }, { "sns", 0 },   { "dataset", 1 }, { "exports", 1 },
+	{ "verify", 0 }, { "sns", 0 },   { "dataset", 1 }, { "exports", 1 }, { "snapshots", 1 },
 };
 #define CONF_NSECTIONS (sizeof conf_sections / sizeof conf_sections[0])
 
 #define C(f)  offsetof(struct conf, f)
 #define D(f)  offsetof(struct conf_dataset, f)
 #define E(f)  offsetof(struct conf_exports, f)
+#define S(f)  offsetof(struct conf_snapshots, f)
 #define NOLIM 0, 0
 #define DAY   86400LL
 
@@ -235,6 +238,23 @@ static const struct conf_key conf_keys[] = {
 	  "files expected within the tier's window; 0 = not audited" },
 	{ "exports", "tier", CONF_T_ENUM, "standard", NOLIM, conf_tiers, 0, E(tier), NULL,
 	  "backup tier: its interval and window drive the retention audit" },
+
+	{ "snapshots", "service", CONF_T_ENUM, NULL, NOLIM, conf_snap_services, 1, S(service), NULL,
+	  "rds (DB snapshots), elasticache (snapshots) or backup (an AWS Backup vault)" },
+	{ "snapshots", "source", CONF_T_STRING, NULL, NOLIM, NULL, 1, S(source), NULL,
+	  "DB instance or cluster identifier, replication group id, or backup vault name" },
+	{ "snapshots", "tier", CONF_T_ENUM, "standard", NOLIM, conf_tiers, 0, S(tier), NULL,
+	  "backup tier: its interval and window drive the audit" },
+	{ "snapshots", "max_age", CONF_T_DURATION, "0", 0, 3650 * DAY, NULL, 0, S(max_age), NULL,
+	  "the newest available snapshot must be younger; 0 = the tier's interval plus grace" },
+	{ "snapshots", "grace", CONF_T_DURATION, "2h", 0, 30 * DAY, NULL, 0, S(grace), NULL,
+	  "added to the tier's interval for the default max_age" },
+	{ "snapshots", "retention", CONF_T_INT, "0", 0, 100000, NULL, 0, S(retention), NULL,
+	  "snapshots expected within the tier's window; 0 = not audited" },
+	{ "snapshots", "region", CONF_T_STRING, NULL, NOLIM, NULL, 0, S(region),
+	  conf_check_aws_region, "AWS region (default: [sns] region, else instance metadata)" },
+	{ "snapshots", "endpoint", CONF_T_STRING, NULL, NOLIM, NULL, 0, S(endpoint),
+	  conf_check_endpoint, "endpoint URL override (VPC endpoint); http only on loopback" },
 };
 #define CONF_NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 
@@ -538,6 +558,16 @@ conf_instance_base(struct conf_parser *p, const struct conf_section *s, const ch
 		c->datasets[c->ndatasets].line = line;
 		return &c->datasets[c->ndatasets++];
 	}
+	if (strcmp(s->name, "snapshots") == 0) {
+		for (i = 0; i < c->nsnapshots; i++)
+			if (strcmp(c->snapshots[i].name, name) == 0)
+				return NULL;
+		c->snapshots = xreallocarray(c->snapshots, c->nsnapshots + 1, sizeof *c->snapshots);
+		memset(&c->snapshots[c->nsnapshots], 0, sizeof *c->snapshots);
+		c->snapshots[c->nsnapshots].name = xstrdup(name);
+		c->snapshots[c->nsnapshots].line = line;
+		return &c->snapshots[c->nsnapshots++];
+	}
 	for (i = 0; i < c->nexports; i++)
 		if (strcmp(c->exports[i].name, name) == 0)
 			return NULL;
@@ -560,6 +590,10 @@ conf_resolve_base(struct conf *c, struct conf_instance *in)
 		for (i = 0; i < c->ndatasets; i++)
 			if (strcmp(c->datasets[i].name, in->name) == 0)
 				return &c->datasets[i];
+	} else if (strcmp(in->section->name, "snapshots") == 0) {
+		for (i = 0; i < c->nsnapshots; i++)
+			if (strcmp(c->snapshots[i].name, in->name) == 0)
+				return &c->snapshots[i];
 	} else {
 		for (i = 0; i < c->nexports; i++)
 			if (strcmp(c->exports[i].name, in->name) == 0)
@@ -920,6 +954,83 @@ conf_check_region(const char *v)
 	return NULL;
 }
 
+static int
+conf_word_in(const char *w, size_t n, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strlen(*list) == n && strncmp(w, *list, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A region name as AWS spells them: AREA[-PARTITION]-DIRECTION-N, such as
+ * us-east-1, ap-southeast-2, us-gov-west-1, cn-northwest-1. The areas and
+ * directions are AWS's (a new region reuses them); the number is 1 to 2 digits.
+ */
+static char *
+conf_check_aws_region(const char *v)
+{
+	static const char *const areas[] = { "us", "eu", "ap", "sa", "ca", "me",
+		                             "af", "cn", "il", "mx", NULL };
+	static const char *const parts[] = { "gov", "iso", "isob", "isoe", "isof", NULL };
+	static const char *const dirs[] = { "east",      "west",      "north",     "south",
+		                            "central",   "northeast", "northwest", "southeast",
+		                            "southwest", NULL };
+	const char *w[4], *p = v;
+	size_t len[4], k = 0, dir;
+
+	while (k < 4) {
+		w[k] = p;
+		len[k] = strcspn(p, "-");
+		p += len[k];
+		k++;
+		if (*p != '-')
+			break;
+		p++;
+	}
+	dir = k - 2;
+	if (*p != '\0' || k < 3 || len[k - 1] < 1 || len[k - 1] > 2 ||
+	    strspn(w[k - 1], "0123456789") != len[k - 1] || !conf_word_in(w[0], len[0], areas) ||
+	    (k == 4 && !conf_word_in(w[1], len[1], parts)) || !conf_word_in(w[dir], len[dir], dirs))
+		return xasprintf("'%s' is not an AWS region (such as us-east-1 or eu-west-3)", v);
+	return NULL;
+}
+
+/*
+ * RDS DB instance and cluster identifiers, ElastiCache replication group ids:
+ * 1 to max letters, digits and hyphens, a letter first, no hyphen last and
+ * no two hyphens in a row.
+ */
+static char *
+conf_check_aws_id(const char *v, size_t max, const char *what)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > max || !isalpha((unsigned char)v[0]) || v[n - 1] == '-' ||
+	    strstr(v, "--") != NULL ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+	              "TUVWXYZ0123456789-") != n)
+		return xasprintf("'%s' is not a valid %s (1 to %zu letters, digits and hyphens, a "
+		                 "letter first, no hyphen last, no two hyphens in a row)",
+		                 v, what, max);
+	return NULL;
+}
+
+/* Backup vault names: 2 to 50 letters, digits, hyphens and underscores. */
+static char *
+conf_check_vault(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n < 2 || n > 50 ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != n)
+		return xasprintf("'%s' is not a valid backup vault name (2 to 50 letters, digits, "
+		                 "hyphens and underscores)",
+		                 v);
+	return NULL;
+}
+
 /* arn:PARTITION:sns:REGION:ACCOUNT:TOPIC */
 static char *
 conf_check_arn(const char *v)
@@ -1102,6 +1213,25 @@ conf_validate_dataset(struct conf_parser *p, struct conf_instance *in, struct co
 }
 
 static void
+conf_validate_snapshots(struct conf_parser *p, struct conf_instance *in, struct conf_snapshots *s)
+{
+	char *why = NULL;
+
+	if (s->source == NULL)
+		return; /* missing: reported already */
+	if (s->service == CONF_SNAP_RDS)
+		why = conf_check_aws_id(s->source, 63, "DB instance or cluster identifier");
+	else if (s->service == CONF_SNAP_ELASTICACHE)
+		why = conf_check_aws_id(s->source, 40, "replication group id");
+	else if (s->service == CONF_SNAP_BACKUP)
+		why = conf_check_vault(s->source);
+	if (why != NULL) {
+		conf_error(p, conf_keyline(in, "source"), "source: %s", why);
+		free(why);
+	}
+}
+
+static void
 conf_validate_global(struct conf_parser *p)
 {
 	struct conf *c = p->conf;
@@ -1151,6 +1281,8 @@ conf_finish(struct conf_parser *p, int check_secrets)
 			conf_apply_defaults(p, in->section, in, base);
 		if (strcmp(in->section->name, "dataset") == 0)
 			conf_validate_dataset(p, in, base);
+		if (strcmp(in->section->name, "snapshots") == 0)
+			conf_validate_snapshots(p, in, base);
 		if (check_secrets)
 			conf_check_files(p, in, base);
 	}
@@ -1292,8 +1424,13 @@ conf_free(struct conf *c)
 		conf_free_fields("exports", &c->exports[i]);
 		free(c->exports[i].name);
 	}
+	for (i = 0; i < c->nsnapshots; i++) {
+		conf_free_fields("snapshots", &c->snapshots[i]);
+		free(c->snapshots[i].name);
+	}
 	free(c->datasets);
 	free(c->exports);
+	free(c->snapshots);
 	free(c->file);
 	free(c);
 }
@@ -1332,6 +1469,17 @@ conf_find_exports(const struct conf *c, const char *name)
 	return NULL;
 }
 
+const struct conf_snapshots *
+conf_find_snapshots(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsnapshots; i++)
+		if (strcmp(c->snapshots[i].name, name) == 0)
+			return &c->snapshots[i];
+	return NULL;
+}
+
 /* "string", "choice a|b|c", "integer 1..64": the type as help and man show it. */
 static void
 conf_key_type(struct buf *b, const struct conf_key *k)
@@ -1352,7 +1500,10 @@ conf_key_type(struct buf *b, const struct conf_key *k)
 static const char *
 conf_section_suffix(const char *section)
 {
-	return strcmp(section, "dataset") == 0 || strcmp(section, "exports") == 0 ? " NAME" : "";
+	return strcmp(section, "dataset") == 0 || strcmp(section, "exports") == 0 ||
+	                       strcmp(section, "snapshots") == 0
+	               ? " NAME"
+	               : "";
 }
 
 void

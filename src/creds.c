@@ -1,6 +1,7 @@
 /* creds: the AWS credentials chain (see creds.h). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -423,6 +424,32 @@ creds_from_imds(struct creds_chain *ch, struct creds *c, char **cause)
 	explicit_bzero(resp.body.data, resp.body.len);
 	http_response_free(&resp);
 	return rv;
+}
+
+int
+creds_chain_region(struct creds_chain *ch, char **region, char **cause)
+{
+	const char *off = getenv("AWS_EC2_METADATA_DISABLED");
+	struct http_response resp;
+	size_t n, i;
+
+	*region = NULL;
+	if (off != NULL && strcasecmp(off, "true") == 0) {
+		*cause = xstrdup("instance metadata is disabled by AWS_EC2_METADATA_DISABLED");
+		return -1;
+	}
+	if (creds_imds_get(ch, "/latest/meta-data/placement/region", &resp, cause) != 0)
+		return -1;
+	n = strcspn(resp.body.data, "\r\n");
+	for (i = 0;
+	     i < n && (resp.body.data[i] == '-' || isalnum((unsigned char)resp.body.data[i])); i++)
+		;
+	if (n == 0 || n > 32 || i < n)
+		*cause = xstrdup("instance metadata answered no usable region");
+	else
+		*region = xstrndup(resp.body.data, n);
+	http_response_free(&resp);
+	return *region != NULL ? 0 : -1;
 }
 
 /* Runs the sources of ch->mode in order. */

@@ -24,6 +24,7 @@
 #include "manifest.h"
 #include "minisign.h"
 #include "scan.h"
+#include "snapshots.h"
 #include "verify.h"
 #include "xmalloc.h"
 
@@ -43,11 +44,19 @@ struct vset {
 	char *manifest_path;
 };
 
+/* A [snapshots NAME] set: listed and audited by snapshots.h. */
+struct vsnap {
+	const struct conf_snapshots *sn;
+	struct snapshots_result r;
+};
+
 struct vrun {
 	const struct conf *conf;
 	int64_t now;
 	struct vset *sets;
 	size_t nsets;
+	struct vsnap *snaps;
+	size_t nsnaps;
 	struct scan_file *files;
 	size_t nfiles;
 	struct minisign_pubkey trusted;
@@ -567,6 +576,7 @@ report_set(struct json *j, const struct vrun *run, const struct vset *s)
 	json_object_begin(j, NULL);
 	json_string(j, "name", s->ex->name);
 	json_string(j, "tier", audit_tier(s->ex->tier)->name);
+	json_string(j, "kind", "exports");
 	json_string(j, "path", s->ex->path);
 	json_string(j, "status", s->problems.n == 0 ? "ok" : "failed");
 	json_int(j, "files", (int64_t)s->nregular);
@@ -579,6 +589,56 @@ report_set(struct json *j, const struct vrun *run, const struct vset *s)
 	report_list(j, "problems", "problem", "problems_omitted", &s->problems);
 	report_list(j, "warnings", "warning", "warnings_omitted", &s->warnings);
 	json_object_end(j);
+}
+
+static void
+report_snap(struct json *j, const struct vrun *run, const struct vsnap *v)
+{
+	const struct verify_problems none = { NULL, 0 };
+
+	json_object_begin(j, NULL);
+	json_string(j, "name", v->sn->name);
+	json_string(j, "tier", audit_tier(v->sn->tier)->name);
+	json_string(j, "kind", "snapshots");
+	json_string(j, "service", snapshots_service_name(v->sn->service));
+	json_string(j, "source", v->sn->source);
+	json_string(j, "region", v->r.region);
+	json_string(j, "status", v->r.problems.n == 0 ? "ok" : "failed");
+	json_int(j, "snapshots", (int64_t)v->r.available);
+	json_int(j, "listed", (int64_t)v->r.listed);
+	json_string(j, "newest", v->r.newest_id);
+	if (v->r.have_newest)
+		json_int(j, "newest_age_s", run->now > v->r.newest ? run->now - v->r.newest : 0);
+	else
+		json_null(j, "newest_age_s");
+	/* "file" names the snapshot, recovery point or backup job. */
+	report_list(j, "problems", "problem", "problems_omitted", &v->r.problems);
+	report_list(j, "warnings", "warning", "warnings_omitted", &none);
+	json_object_end(j);
+}
+
+static void
+snap_summary(const struct vrun *run, const struct vsnap *v)
+{
+	struct buf kinds = BUF_INIT;
+	char age[32];
+
+	log_list(v->sn->name, &v->r.problems, 1);
+	if (v->r.have_newest)
+		audit_format_duration(run->now - v->r.newest, age, sizeof age);
+	else
+		snprintf(age, sizeof age, "-");
+	if (v->r.problems.n == 0) {
+		log_info("verify %s: ok: %zu available %s snapshot%s of %s, newest %s old",
+		         v->sn->name, v->r.available, snapshots_service_name(v->sn->service),
+		         v->r.available == 1 ? "" : "s", v->sn->source, age);
+	} else {
+		count_kinds(&v->r.problems, &kinds);
+		log_error("verify %s: FAILED: %s; %zu available %s snapshot%s of %s", v->sn->name,
+		          kinds.data, v->r.available, snapshots_service_name(v->sn->service),
+		          v->r.available == 1 ? "" : "s", v->sn->source);
+	}
+	buf_free(&kinds);
 }
 
 static void
@@ -602,6 +662,8 @@ report(const struct vrun *run, int failed, struct buf *out)
 	json_array_begin(&j, "sets");
 	for (i = 0; i < run->nsets; i++)
 		report_set(&j, run, &run->sets[i]);
+	for (i = 0; i < run->nsnaps; i++)
+		report_snap(&j, run, &run->snaps[i]);
 	json_array_end(&j);
 	json_object_end(&j);
 	buf_addc(out, '\n');
@@ -609,31 +671,66 @@ report(const struct vrun *run, int failed, struct buf *out)
 
 /* ---- the run ---- */
 
+static void
+select_exports(struct vrun *run, const struct conf_exports *ex)
+{
+	size_t k;
+
+	if (audit_tier(ex->tier) == NULL)
+		fatal("verify: [exports %s]: tier %d out of range", ex->name, ex->tier);
+	for (k = 0; k < run->nsets && run->sets[k].ex != ex; k++)
+		;
+	if (k == run->nsets)
+		run->sets[run->nsets++].ex = ex; /* a name given twice is verified once */
+}
+
+static void
+select_snapshots(struct vrun *run, const struct conf_snapshots *sn)
+{
+	size_t k;
+
+	if (audit_tier(sn->tier) == NULL)
+		fatal("verify: [snapshots %s]: tier %d out of range", sn->name, sn->tier);
+	for (k = 0; k < run->nsnaps && run->snaps[k].sn != sn; k++)
+		;
+	if (k == run->nsnaps)
+		run->snaps[run->nsnaps++].sn = sn;
+}
+
+/* Every set, or those named: a name may be an [exports NAME] or a [snapshots NAME]. */
 static int
 select_sets(struct vrun *run, char **names, size_t nnames)
 {
 	const struct conf *conf = run->conf;
 	const struct conf_exports *ex;
-	size_t i, k;
+	const struct conf_snapshots *sn;
+	size_t i;
 
-	if (conf->nexports == 0) {
-		log_error("verify: %s has no [exports NAME] section: nothing to verify",
+	if (conf->nexports == 0 && conf->nsnapshots == 0) {
+		log_error("verify: %s has no [exports NAME] or [snapshots NAME] section: nothing "
+		          "to verify",
 		          conf->file);
 		return -1;
 	}
-	run->sets = xcalloc(nnames ? nnames : conf->nexports, sizeof *run->sets);
-	for (i = 0; i < (nnames ? nnames : conf->nexports); i++) {
-		ex = nnames ? conf_find_exports(conf, names[i]) : &conf->exports[i];
-		if (ex == NULL) {
-			log_error("verify: no [exports %s] in %s", names[i], conf->file);
+	run->sets = xcalloc(nnames ? nnames : conf->nexports + 1, sizeof *run->sets);
+	run->snaps = xcalloc(nnames ? nnames : conf->nsnapshots + 1, sizeof *run->snaps);
+	if (nnames == 0) {
+		for (i = 0; i < conf->nexports; i++)
+			select_exports(run, &conf->exports[i]);
+		for (i = 0; i < conf->nsnapshots; i++)
+			select_snapshots(run, &conf->snapshots[i]);
+		return 0;
+	}
+	for (i = 0; i < nnames; i++) {
+		if ((ex = conf_find_exports(conf, names[i])) != NULL)
+			select_exports(run, ex);
+		else if ((sn = conf_find_snapshots(conf, names[i])) != NULL)
+			select_snapshots(run, sn);
+		else {
+			log_error("verify: no [exports %s] or [snapshots %s] in %s", names[i],
+			          names[i], conf->file);
 			return -1;
 		}
-		if (audit_tier(ex->tier) == NULL)
-			fatal("verify: [exports %s]: tier %d out of range", ex->name, ex->tier);
-		for (k = 0; k < run->nsets && run->sets[k].ex != ex; k++)
-			;
-		if (k == run->nsets)
-			run->sets[run->nsets++].ex = ex; /* a name given twice is verified once */
 	}
 	return 0;
 }
@@ -665,7 +762,10 @@ run_free(struct vrun *run)
 		verify_problems_free(&run->sets[i].warnings);
 		free(run->sets[i].manifest_path);
 	}
+	for (i = 0; i < run->nsnaps; i++)
+		snapshots_result_free(&run->snaps[i].r);
 	free(run->sets);
+	free(run->snaps);
 	free(run->files);
 	free(run->trusted_error);
 }
@@ -695,6 +795,11 @@ verify_run(const struct conf *conf, char **names, size_t nnames, struct buf *out
 		set_audit(&run, &run.sets[i]);
 		set_summary(&run, &run.sets[i]);
 		failed |= run.sets[i].problems.n > 0;
+	}
+	for (i = 0; i < run.nsnaps; i++) {
+		snapshots_verify(conf, run.snaps[i].sn, run.now, &run.snaps[i].r);
+		snap_summary(&run, &run.snaps[i]);
+		failed |= run.snaps[i].r.problems.n > 0;
 	}
 	report(&run, failed, out);
 	run_free(&run);

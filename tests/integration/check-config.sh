@@ -8,7 +8,7 @@ data=${srcdir:-.}/tests/data/conf
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-tap_plan 16
+tap_plan 20
 
 out=$(cd "$data" && "$bin" -c bad.conf check-config 2>&1) && rc=0 || rc=$?
 is "$rc" 78 "bad config exits 78 (EX_CONFIG)"
@@ -18,7 +18,7 @@ like "$out" "cachewarden: 17 errors in the configuration" "the errors are counte
 
 out=$("$bin" -c "${srcdir:-.}/agent.conf" check-config 2>&1) && rc=0 || rc=$?
 is "$rc" 0 "the annotated agent.conf passes check-config"
-like "$out" "agent.conf: ok \(1 dataset, 1 export set\)" "check-config says what it found"
+like "$out" "agent.conf: ok \(1 dataset, 1 export set, 1 snapshot set\)" "check-config says what it found"
 
 out=$(CACHEWARDEN_CONFIG="$data/minimal.conf" "$bin" check-config 2>&1) && rc=0 || rc=$?
 is "$rc" 0 "CACHEWARDEN_CONFIG names the file"
@@ -35,6 +35,15 @@ is "$rc" 78 "a secret file readable by others is refused"
 like "$out" "s.conf:2: password_file: secret file .*/pw is readable by group or others \(mode 0644\): chmod 600 it" \
 	"with a clear message"
 unlike "$out" "hunter2" "the secret itself never appears"
+
+# [snapshots NAME]: what AWS would reject is refused here, each at its line.
+printf '[snapshots a]\nservice = dynamodb\nsource = t\n\n[snapshots b]\nservice = rds\nsource = 9-db\nregion = eu-westish-1\n\n[snapshots c]\nservice = elasticache\nsource = sessions\nregion = moon-1\n' >"$tmp/snap.conf"
+out=$("$bin" -c "$tmp/snap.conf" check-config 2>&1) && rc=0 || rc=$?
+is "$rc" 78 "bad [snapshots] sections exit 78"
+like "$out" "snap.conf:2: service: 'dynamodb' is not one of rds\|elasticache\|backup" "an unknown service, at its line"
+like "$out" "snap.conf:7: source: '9-db' is not a valid DB instance or cluster identifier.*snap.conf:8: region: 'eu-westish-1' is not an AWS region" \
+	"an identifier AWS would reject, and a region that is not one"
+like "$out" "snap.conf:13: region: 'moon-1' is not an AWS region" "each one reported"
 
 "$bin" nosuch >/dev/null 2>&1 && rc=0 || rc=$?
 is "$rc" 2 "an unknown command exits 2"

@@ -354,6 +354,68 @@ test_man_escapes(void **state)
 	free(man);
 }
 
+/* [snapshots NAME]: the service enum, identifiers as AWS checks them, region names. */
+static void
+test_snapshots_sections(void **state)
+{
+	struct conf_errors errors;
+	const struct conf_snapshots *s;
+	struct conf *c;
+
+	(void)state;
+	c = load("[snapshots db]\nservice = rds\nsource = orders-db-1\ntier = critical\n"
+	         "region = us-gov-west-1\n\n[snapshots vault]\nservice = backup\n"
+	         "source = Default_vault-2\nmax_age = 30h\nendpoint = http://127.0.0.1:9/\n",
+	         &errors);
+	assert_non_null(c);
+	assert_int_equal(c->nsnapshots, 2);
+	s = conf_find_snapshots(c, "db");
+	assert_non_null(s);
+	assert_int_equal(s->service, CONF_SNAP_RDS);
+	assert_int_equal(s->tier, CONF_TIER_CRITICAL);
+	assert_int_equal(s->max_age, 0);
+	assert_int_equal(s->grace, 7200);
+	assert_string_equal(s->region, "us-gov-west-1");
+	s = conf_find_snapshots(c, "vault");
+	assert_int_equal(s->service, CONF_SNAP_BACKUP);
+	assert_int_equal(s->max_age, 30 * 3600);
+	assert_null(conf_find_snapshots(c, "nope"));
+	conf_free(c);
+
+	expect_error("[snapshots a]\nservice = dynamo\nsource = x\n",
+	             "t.conf:2: service: 'dynamo' is not one of rds|elasticache|backup");
+	expect_error("[snapshots a]\nsource = x\n",
+	             "t.conf:1: [snapshots a]: missing required key 'service'");
+	expect_error("[snapshots a]\nservice = rds\nsource = 1db\n",
+	             "t.conf:3: source: '1db' is not a valid DB instance or cluster identifier (1 "
+	             "to 63 letters, digits and hyphens, a letter first, no hyphen last, no two "
+	             "hyphens in a row)");
+	expect_error(
+	        "[snapshots a]\nservice = rds\nsource = db--x\n",
+	        "t.conf:3: source: 'db--x' is not a valid DB instance or cluster identifier (1 "
+	        "to 63 letters, digits and hyphens, a letter first, no hyphen last, no two "
+	        "hyphens in a row)");
+	expect_error("[snapshots a]\nservice = elasticache\nsource = my_cache\n",
+	             "t.conf:3: source: 'my_cache' is not a valid replication group id (1 to 40 "
+	             "letters, digits and hyphens, a letter first, no hyphen last, no two hyphens "
+	             "in a row)");
+	expect_error("[snapshots a]\nservice = backup\nsource = vault.name\n",
+	             "t.conf:3: source: 'vault.name' is not a valid backup vault name (2 to 50 "
+	             "letters, digits, hyphens and underscores)");
+	expect_error("[snapshots a]\nservice = rds\nsource = db\nregion = eu-west\n",
+	             "t.conf:4: region: 'eu-west' is not an AWS region (such as us-east-1 or "
+	             "eu-west-3)");
+	expect_error("[snapshots a]\nservice = rds\nsource = db\nregion = mars-north-1\n",
+	             "t.conf:4: region: 'mars-north-1' is not an AWS region (such as us-east-1 or "
+	             "eu-west-3)");
+	expect_error("[snapshots a]\nservice = rds\nsource = db\nregion = us-east-1-\n",
+	             "t.conf:4: region: 'us-east-1-' is not an AWS region (such as us-east-1 or "
+	             "eu-west-3)");
+	expect_error("[snapshots a]\nservice = rds\nsource = db\nendpoint = http://rds.x.com/\n",
+	             "t.conf:4: endpoint: plain http is accepted only for loopback addresses; use "
+	             "https");
+}
+
 int
 main(void)
 {
@@ -367,6 +429,7 @@ main(void)
 		cmocka_unit_test(test_bad_file_lists_every_error),
 		cmocka_unit_test(test_man_keys_match_help),
 		cmocka_unit_test(test_man_escapes),
+		cmocka_unit_test(test_snapshots_sections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
