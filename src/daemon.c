@@ -169,8 +169,9 @@ daemon_tables(struct daemon *d)
 {
 	const struct conf *conf = daemon_conf(d);
 	struct daemon_dataset *ds = xcalloc(conf->ndatasets + 1, sizeof *ds), *old;
-	struct daemon_set *sets = xcalloc(conf->nexports + 1, sizeof *sets), *olds;
-	size_t i;
+	struct daemon_set *sets = xcalloc(conf->nexports + conf->nsnapshots + 1, sizeof *sets);
+	struct daemon_set *olds;
+	size_t i, nsets = 0;
 
 	for (i = 0; i < conf->ndatasets; i++) {
 		if ((old = daemon_dataset(d, conf->datasets[i].name)) != NULL) {
@@ -183,15 +184,23 @@ daemon_tables(struct daemon *d)
 		}
 		ds[i].m.name = ds[i].name;
 	}
-	for (i = 0; i < conf->nexports; i++) {
-		if ((olds = daemon_set(d, conf->exports[i].name)) != NULL) {
-			sets[i] = *olds;
+	/* Export sets, then snapshot sets; a snapshot set named like an export set is verify's
+	 * second choice for that name, so it has no series of its own. */
+	for (i = 0; i < conf->nexports + conf->nsnapshots; i++) {
+		const char *name = i < conf->nexports ? conf->exports[i].name
+		                                      : conf->snapshots[i - conf->nexports].name;
+
+		if (i >= conf->nexports && conf_find_exports(conf, name) != NULL)
+			continue;
+		if ((olds = daemon_set(d, name)) != NULL) {
+			sets[nsets] = *olds;
 			olds->name = NULL;
 		} else {
-			sets[i].name = xstrdup(conf->exports[i].name);
-			sets[i].m.problems = -1;
+			sets[nsets].name = xstrdup(name);
+			sets[nsets].m.problems = -1;
 		}
-		sets[i].m.name = sets[i].name;
+		sets[nsets].m.name = sets[nsets].name;
+		nsets++;
 	}
 	for (i = 0; i < d->nds; i++) {
 		free(d->ds[i].name);
@@ -204,7 +213,7 @@ daemon_tables(struct daemon *d)
 	d->ds = ds;
 	d->nds = conf->ndatasets;
 	d->sets = sets;
-	d->nsets = conf->nexports;
+	d->nsets = nsets;
 }
 
 /* ---- systemd status ------------------------------------------------------------ */
@@ -951,7 +960,8 @@ daemon_names(const char *list, int datasets, const struct conf *conf, size_t *n,
 		if (*tok == '\0')
 			continue;
 		known = datasets ? conf_find_dataset(conf, tok) != NULL
-		                 : conf_find_exports(conf, tok) != NULL;
+		                 : conf_find_exports(conf, tok) != NULL ||
+		                           conf_find_snapshots(conf, tok) != NULL;
 		if (!known) {
 			*why = xasprintf("no %s named '%s'", datasets ? "dataset" : "export set",
 			                 tok);
