@@ -26,6 +26,7 @@ enum conf_mysql_tls {
 	CONF_MYSQL_TLS_VERIFY_IDENTITY
 };
 enum conf_on_restore { CONF_ON_RESTORE_REBUILD, CONF_ON_RESTORE_REPORT, CONF_ON_RESTORE_OFF };
+enum conf_warm_write { CONF_WARM_WRITE_AUTO, CONF_WARM_WRITE_RESTORE, CONF_WARM_WRITE_COMMANDS };
 enum conf_value_type { CONF_VALUE_HASH, CONF_VALUE_JSON, CONF_VALUE_STRING };
 enum conf_format {
 	CONF_FORMAT_AUTO,
@@ -121,6 +122,7 @@ struct conf {
 		long long verify_sample;
 		int on_restore; /* enum conf_on_restore */
 		int lease;      /* 0 off, 1 on */
+		int write;      /* enum conf_warm_write */
 	} warm;
 	struct {
 		char *schedule;

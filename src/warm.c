@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mysqlsrc.h"
 #include "redisconn.h"
+#include "restorepath.h"
 #include "warm.h"
 #include "xmalloc.h"
 
@@ -58,6 +59,7 @@ struct warm_job {
 	struct bucket bucket;
 	char *ckpt_path;
 	size_t batch_rows;
+	const struct restorepath *rp; /* RESTORE payloads; NULL: commands */
 
 	pthread_mutex_t lock;
 	pthread_cond_t finished;
@@ -93,6 +95,7 @@ struct warm_worker {
 	struct mysqlsrc *src;
 	struct redisconn *rc;
 	struct encode_out out;
+	struct buf payload, ttlms; /* the RESTORE of the current row */
 };
 
 /* Where a worker is inside its range: the next key to read. */
@@ -200,6 +203,20 @@ warm_keep_sample(struct warm_job *job, const struct encode_out *out)
 	buf_free(&v);
 }
 
+/* Queues the current row as one RESTORE; 0 when it is to go out as commands. */
+static int
+warm_append_restore(struct warm_worker *w)
+{
+	const char *argv[5];
+	size_t argvlen[5];
+
+	if (!restorepath_row(w->job->rp, w->job->ds->type, &w->out, &w->payload, &w->ttlms, argv,
+	                     argvlen))
+		return 0;
+	redisconn_append(w->rc, 5, argv, argvlen);
+	return 1;
+}
+
 /* Encodes a batch into the Redis output buffer; returns the commands queued. */
 static size_t
 warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t *keys)
@@ -225,6 +242,10 @@ warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t 
 		(*keys)++;
 		if (job->opts->dry_run) {
 			warm_keep_sample(job, &w->out);
+			continue;
+		}
+		if (job->rp != NULL && warm_append_restore(w)) {
+			ncmds++;
 			continue;
 		}
 		for (c = 0; c < w->out.ncmds; c++)
@@ -639,6 +660,8 @@ warm_workers(struct warm_job *job, long long nworkers)
 	for (i = 0; i < nworkers; i++) {
 		pthread_join(w[i].thread, NULL);
 		encode_out_free(&w[i].out);
+		buf_free(&w[i].payload);
+		buf_free(&w[i].ttlms);
 	}
 	free(w);
 	if (job->opts->progress)
@@ -886,6 +909,7 @@ warm_report_dataset(struct json *j, struct warm_job *job)
 	json_double(j, "rows_per_sec", secs > 0 ? (double)(long long)(rows / secs) : 0);
 	json_double(j, "seconds", (double)(long long)(secs * 1000) / 1000);
 	json_int(j, "reconnects", atomic_load(&job->reconnects));
+	json_string(j, "write", job->rp != NULL ? "restore" : "commands");
 	if (job->failure != NULL)
 		json_string(j, "failure", job->failure);
 	if (job->nerrmsgs > 0) {
@@ -1068,6 +1092,45 @@ warm_preflight(const struct conf *conf, int dry_run, char **cause)
 	return 0;
 }
 
+/*
+ * Chooses how rows are written ([warm] write): probes the server unless
+ * told to use commands. Returns the probe's outcome (use = 0: commands), or
+ * NULL and a cause when the probe could not run, or write = restore and the
+ * probe did not pass.
+ */
+static struct restorepath *
+warm_write_mode(const struct conf *conf, char **cause)
+{
+	struct restorepath *rp = xcalloc(1, sizeof *rp);
+	struct redisconn *rc;
+	int rv;
+
+	if (conf->warm.write == CONF_WARM_WRITE_COMMANDS)
+		return rp;
+	if ((rc = redisconn_open(conf, cause)) == NULL) {
+		free(rp);
+		return NULL;
+	}
+	rv = restorepath_probe(rc, rp, cause);
+	redisconn_close(rc);
+	if (rv == 0 && !rp->use && conf->warm.write == CONF_WARM_WRITE_RESTORE) {
+		*cause = xasprintf("write = restore, but %s", rp->why);
+		rv = -1;
+	}
+	if (rv != 0) {
+		free(rp);
+		return NULL;
+	}
+	if (rp->use)
+		log_info("warm: writing with RESTORE (RDB version %u, compact hashes up to %zu "
+		         "fields of %zu bytes%s)",
+		         rp->srv.rdb_version, rp->srv.max_entries, rp->srv.max_value,
+		         rp->plain_ok ? "" : "; larger hashes with commands");
+	else
+		log_info("warm: writing with commands: %s", rp->why);
+	return rp;
+}
+
 static int
 warm_select(const struct conf *conf, const struct warm_opts *opts, const struct conf_dataset ***out,
             size_t *n)
@@ -1144,6 +1207,7 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 	double started = clocks_wall();
 	const struct conf_dataset **sel;
 	struct warm_job *jobs;
+	struct restorepath *rp = NULL;
 	char *cause = NULL, run_id[17];
 	uint8_t rnd[8];
 	size_t n, i;
@@ -1159,9 +1223,13 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 	if (warm_preflight(conf, opts->dry_run, &cause) != 0) {
 		log_error("warm: %s", cause);
 		rv = 69;
+	} else if (!opts->dry_run && (rp = warm_write_mode(conf, &cause)) == NULL) {
+		log_error("warm: %s", cause);
+		rv = 69;
 	}
 	for (i = 0; i < n; i++) {
 		warm_job_init(&jobs[i], conf, sel[i], opts, run_id);
+		jobs[i].rp = rp != NULL && rp->use ? rp : NULL;
 		if (cause != NULL)
 			jobs[i].failure = xstrdup(cause);
 		else
@@ -1171,6 +1239,7 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 			rv = 1;
 	}
 	free(cause);
+	free(rp);
 	warm_report(report, conf, opts, run_id, started, jobs, n);
 	for (i = 0; i < n; i++)
 		warm_job_free(&jobs[i]);
