@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ cmd_usage(FILE *out)
 	fprintf(out,
 	        "\nThe config is -c FILE, else $CACHEWARDEN_CONFIG, else %s.\n"
 	        "Exit codes: 0 ok, 1 failures found, 2 usage, 69 dependency unavailable,\n"
-	        "78 configuration error.\n",
+	        "78 configuration error, 130/143 warm stopped by SIGINT/SIGTERM.\n",
 	        CONF_DEFAULT_PATH);
 }
 
@@ -138,6 +139,37 @@ cmd_submit(struct cmd_ctx *ctx, const struct buf *report)
 	}
 }
 
+/* Set by SIGINT/SIGTERM during a warm: the workers finish their batch and stop. */
+static atomic_int cmd_stop;
+static volatile sig_atomic_t cmd_stop_signo;
+
+static void
+cmd_on_stop_signal(int signo)
+{
+	cmd_stop_signo = signo;
+	atomic_store(&cmd_stop, 1);
+}
+
+/* Installs (or, with old != NULL and restore set, puts back) the stop handlers. */
+static void
+cmd_stop_signals(struct sigaction old[2], int restore)
+{
+	static const int signos[2] = { SIGINT, SIGTERM };
+	struct sigaction sa;
+	int i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cmd_on_stop_signal;
+	sa.sa_flags = SA_RESTART; /* blocked reads in the workers carry on; they see the flag */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 2; i++) {
+		if (restore)
+			sigaction(signos[i], &old[i], NULL);
+		else
+			sigaction(signos[i], &sa, &old[i]);
+	}
+}
+
 static int
 cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -147,6 +179,7 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 		                                  { "json", no_argument, NULL, 'j' },
 		                                  { NULL, 0, NULL, 0 } };
 	struct warm_opts opts;
+	struct sigaction old[2];
 	struct buf report = BUF_INIT;
 	char *end;
 	int ch, rv;
@@ -180,7 +213,14 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 	opts.datasets = argv + optind;
 	opts.ndatasets = (size_t)(argc - optind);
 	opts.progress = !ctx->json && isatty(STDERR_FILENO) && log_enabled(LOG_LEVEL_INFO);
+	atomic_store(&cmd_stop, 0);
+	cmd_stop_signo = 0;
+	opts.stop = &cmd_stop;
+	cmd_stop_signals(old, 0);
 	rv = warm_run(ctx->conf, &opts, &report);
+	cmd_stop_signals(old, 1);
+	if (rv == WARM_INTERRUPTED)
+		rv = 128 + (cmd_stop_signo != 0 ? (int)cmd_stop_signo : SIGINT);
 	if (ctx->json && report.len > 0)
 		fwrite(report.data, 1, report.len, stdout);
 	fflush(stdout);

@@ -76,10 +76,13 @@ struct warm_job {
 	size_t nsamples;
 
 	atomic_llong rows_read, keys_written, errors, reconnects;
-	atomic_int stop;
-	double started;     /* monotonic */
-	double finished_at; /* wall clock */
-	double elapsed;     /* seconds the workers ran */
+	atomic_int stop;               /* a failure: every worker stops */
+	atomic_int interrupted;        /* opts->stop was seen */
+	pthread_mutex_t progress_lock; /* one on_progress call at a time */
+	double progress_last;          /* monotonic time of the last on_progress call */
+	double started;                /* monotonic */
+	double finished_at;            /* wall clock */
+	double elapsed;                /* seconds the workers ran */
 
 	/* Results of the read-back check. */
 	long long sampled, mismatches;
@@ -123,6 +126,42 @@ warm_note_error(struct warm_job *job, const char *msg)
 	pthread_mutex_unlock(&job->lock);
 }
 
+/* Whether workers should stop: a failure, or the caller's stop flag (then noted). */
+static int
+warm_stopping(struct warm_job *job)
+{
+	if (atomic_load(&job->stop))
+		return 1;
+	if (job->opts->stop != NULL && atomic_load(job->opts->stop)) {
+		atomic_store(&job->interrupted, 1);
+		return 1;
+	}
+	return 0;
+}
+
+/* The caller's progress callback: rate-limited to about 5 calls a second, and a final one. */
+static void
+warm_report_progress(struct warm_job *job, int final)
+{
+	long long done, total;
+	double now;
+
+	if (job->opts->on_progress == NULL)
+		return;
+	if (final)
+		pthread_mutex_lock(&job->progress_lock);
+	else if (pthread_mutex_trylock(&job->progress_lock) != 0)
+		return; /* another worker is reporting right now */
+	now = clocks_mono();
+	if (final || now - job->progress_last >= 0.2) {
+		job->progress_last = now;
+		done = atomic_load(&job->rows_read);
+		total = final || job->shape.estimate < done ? done : job->shape.estimate;
+		job->opts->on_progress(job->opts->progress_arg, job->ds->name, done, total);
+	}
+	pthread_mutex_unlock(&job->progress_lock);
+}
+
 static void
 warm_fail(struct warm_job *job, char *cause)
 {
@@ -151,7 +190,7 @@ warm_connect(struct warm_worker *w, char **cause)
 			w->rc = redisconn_open(conf, cause);
 		if (w->src != NULL && (w->rc != NULL || w->job->opts->dry_run))
 			return 0;
-		if (attempt >= WARM_MAX_ATTEMPTS || atomic_load(&w->job->stop))
+		if (attempt >= WARM_MAX_ATTEMPTS || warm_stopping(w->job))
 			return -1;
 		log_warn("warm %s: worker %d: %s; retrying in %ld ms", w->job->ds->name, w->index,
 		         *cause, delay);
@@ -412,7 +451,7 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 	int rv = 0, in_flight;
 
 	warm_cursor_from_checkpoint(job, range, &pos);
-	while (!atomic_load(&job->stop)) {
+	while (!warm_stopping(job)) {
 		want = warm_page_rows(job, &pos);
 		bucket_take(&job->bucket, (double)want);
 		if (warm_fetch(w, &pos, &b, cause) != 0) {
@@ -457,6 +496,7 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		f.ncmds = ncmds;
 		f.keys = keys;
 		warm_cursor_copy(&f.end, &pos);
+		warm_report_progress(job, 0);
 		if (rows < job->batch_rows) {
 			/* A short page is the last one: no need to ask again. */
 			if (warm_settle(w, &f, 1, cause) != 0) {
@@ -466,6 +506,13 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 			}
 			break;
 		}
+	}
+	/* Stopped by the caller: what Redis holds is acknowledged, so --resume skips it. */
+	if (rv == 0 && f.active && atomic_load(&job->interrupted) &&
+	    warm_settle(w, &f, 0, cause) != 0) {
+		redisconn_close(w->rc);
+		w->rc = NULL;
+		rv = 1;
 	}
 	free(pos.after);
 	free(f.end.after);
@@ -501,6 +548,8 @@ warm_range(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 			return -1;
 		if (warm_pass(w, range, cause) == 0)
 			return 0;
+		if (warm_stopping(w->job))
+			return -1;
 		/* Give up on a connection that breaks again and again with no progress. */
 		now = atomic_load(&w->job->keys_written);
 		if (now != progress)
@@ -527,12 +576,15 @@ warm_worker_main(void *arg)
 	char *cause = NULL;
 
 	if (job->ck.integer_key) {
-		while (!atomic_load(&job->stop) && (range = warm_take_range(job)) != NULL)
+		while (!warm_stopping(job) && (range = warm_take_range(job)) != NULL)
 			if (warm_range(w, range, &cause) != 0)
 				break;
 	} else if (w->index == 0 && !job->ck.after_done)
 		(void)warm_range(w, NULL, &cause);
-	if (cause != NULL)
+	/* A connection lost while stopping on request does not make the run failed. */
+	if (cause != NULL && atomic_load(&job->interrupted))
+		log_warn("warm %s: worker %d: %s", job->ds->name, w->index, cause);
+	else if (cause != NULL)
 		warm_fail(job, xasprintf("worker %d: %s", w->index, cause));
 	free(cause);
 	mysqlsrc_close(w->src);
@@ -888,6 +940,8 @@ warm_job_status(const struct warm_job *job)
 {
 	if (job->failure != NULL)
 		return "failed";
+	if (atomic_load(&job->interrupted))
+		return "interrupted";
 	if (atomic_load(&job->errors) > 0 || job->mismatches > 0)
 		return "partial";
 	return "ok";
@@ -1013,8 +1067,14 @@ warm_dataset(struct warm_job *job, long long workers)
 	job->elapsed = clocks_mono() - job->started;
 	job->finished_at = clocks_wall();
 	bucket_destroy(&job->bucket);
+	warm_report_progress(job, 1);
 	if (job->failure != NULL || job->opts->dry_run)
 		return;
+	if (atomic_load(&job->interrupted)) {
+		log_warn("warm %s: interrupted; the checkpoint %s keeps the progress for --resume",
+		         job->ds->name, job->ckpt_path);
+		return;
+	}
 	if (!warm_all_done(&job->ck)) {
 		warm_fail(job, xstrdup("stopped before every range was done"));
 		return;
@@ -1039,6 +1099,7 @@ warm_job_init(struct warm_job *job, const struct conf *conf, const struct conf_d
 	job->batch_rows = (size_t)conf->warm.batch_rows;
 	pthread_mutex_init(&job->lock, NULL);
 	pthread_mutex_init(&job->save_lock, NULL);
+	pthread_mutex_init(&job->progress_lock, NULL);
 	pthread_cond_init(&job->finished, NULL);
 }
 
@@ -1063,6 +1124,7 @@ warm_job_free(struct warm_job *job)
 		free(job->mismatch_keys[i]);
 	pthread_mutex_destroy(&job->lock);
 	pthread_mutex_destroy(&job->save_lock);
+	pthread_mutex_destroy(&job->progress_lock);
 	pthread_cond_destroy(&job->finished);
 }
 
@@ -1172,18 +1234,21 @@ warm_report(struct buf *report, const struct conf *conf, const struct warm_opts 
             const char *run_id, double started, struct warm_job *jobs, size_t n)
 {
 	char when[CLOCKS_RFC3339_LEN];
-	size_t i, nok = 0, nfailed = 0;
+	size_t i, nok = 0, nfailed = 0, nint = 0;
+	const char *status;
 	struct json j;
 
 	for (i = 0; i < n; i++) {
 		nok += strcmp(warm_job_status(&jobs[i]), "ok") == 0;
 		nfailed += strcmp(warm_job_status(&jobs[i]), "failed") == 0;
+		nint += strcmp(warm_job_status(&jobs[i]), "interrupted") == 0;
 	}
+	status = nint > 0 ? "interrupted" : nok == n ? "ok" : nfailed == n ? "failed" : "partial";
 	json_init(&j, report);
 	json_object_begin(&j, NULL);
 	json_string(&j, "schema", "cachewarden.report/1");
 	json_string(&j, "kind", "warm");
-	json_string(&j, "status", nok == n ? "ok" : nfailed == n ? "failed" : "partial");
+	json_string(&j, "status", status);
 	json_string(&j, "host", conf->agent.name);
 	json_string(&j, "agent_version", PACKAGE_VERSION);
 	json_string(&j, "run_id", run_id);
@@ -1232,10 +1297,14 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 		jobs[i].rp = rp != NULL && rp->use ? rp : NULL;
 		if (cause != NULL)
 			jobs[i].failure = xstrdup(cause);
+		else if (warm_stopping(&jobs[i]))
+			; /* interrupted before this dataset started: nothing of it ran */
 		else
 			warm_dataset(&jobs[i], workers);
 		warm_summary(&jobs[i]);
-		if (rv == 0 && strcmp(warm_job_status(&jobs[i]), "ok") != 0)
+		if (atomic_load(&jobs[i].interrupted))
+			rv = WARM_INTERRUPTED;
+		else if (rv == 0 && strcmp(warm_job_status(&jobs[i]), "ok") != 0)
 			rv = 1;
 	}
 	free(cause);
