@@ -1,10 +1,12 @@
 /*
  * warm: plan -> workers -> verify -> report, for each dataset in turn.
  *
- * A worker pipelines one batch at a time: it sends batch N, reads batch N+1
- * from MySQL and encodes it while Redis executes N, then reads N's replies,
- * checkpoints N and sends N+1. So at most one batch per worker is sent but
- * not acknowledged: after a crash, --resume re-reads at most that batch.
+ * A worker keeps up to WARM_INFLIGHT batches sent and not yet acknowledged:
+ * it sends batch N before it reads the replies of older ones, so Redis has
+ * work queued while the worker reads and encodes N+1 from MySQL. A saver
+ * thread writes the checkpoint off the workers' path, at most WARM_SAVE_LAG
+ * acknowledged batches per worker behind. After a crash, --resume re-reads
+ * at most WARM_INFLIGHT + WARM_SAVE_LAG batches per worker.
  */
 #include "config.h"
 
@@ -41,6 +43,8 @@
 #define WARM_KEEP_SAMPLES      3
 #define WARM_KEEP_MISMATCHES   10
 #define WARM_SAMPLE_CHUNK      250 /* look-ups per UNION query of the read-back */
+#define WARM_INFLIGHT          3   /* batches sent and not yet acknowledged, per worker */
+#define WARM_SAVE_LAG          4   /* batches acknowledged and not yet saved, per worker */
 
 struct warm_sample {
 	char *key;
@@ -65,8 +69,12 @@ struct warm_job {
 	pthread_cond_t finished;
 	struct checkpoint ck;
 	unsigned long long ck_seq;   /* changes made to ck */
-	pthread_mutex_t save_lock;   /* one writer of the checkpoint file at a time */
+	pthread_cond_t ck_changed;   /* ck_seq moved, or saver_exit was set */
 	unsigned long long ck_saved; /* ck_seq of the last state on disk */
+	int saver_exit;              /* the workers are done: save a last time and return */
+	int saver_dead;              /* a save failed: nobody waits for the saver any more */
+	pthread_cond_t ck_saved_moved;
+	unsigned long long save_lag; /* acknowledgements allowed ahead of the file */
 	size_t next_range;
 	int workers_left;
 	char *failure; /* first fatal cause; set once */
@@ -313,17 +321,14 @@ warm_advance(struct warm_cursor *cur, const struct mysqlsrc_batch *b)
 }
 
 /*
- * Records that every key before cur is in Redis, durably. Saves are group
- * commits: a worker whose progress another worker's save already carried
- * does not write again, and no fsync happens under the job lock.
+ * Records that every key before cur is in Redis. The checkpoint file is
+ * written by the job's saver thread (warm_saver_main), so a worker never
+ * waits for an fsync: a crash can lose the acknowledgements since the last
+ * save, which --resume then re-reads (and re-writes: writes are idempotent).
  */
-static int
-warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done, char **cause)
+static void
+warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done)
 {
-	unsigned long long mine, snap;
-	char *text;
-	int rv = 0;
-
 	pthread_mutex_lock(&job->lock);
 	if (cur->range != NULL) {
 		cur->range->next = cur->next;
@@ -338,22 +343,53 @@ warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done, char **c
 		job->ck.afterlen = cur->afterlen;
 		job->ck.after_done = done;
 	}
-	mine = ++job->ck_seq;
+	job->ck_seq++;
+	pthread_cond_signal(&job->ck_changed);
+	/* Bound what a crash can lose: wait when too far ahead of the file. */
+	while (!job->opts->dry_run && !job->saver_dead &&
+	       job->ck_seq - job->ck_saved > job->save_lag)
+		pthread_cond_wait(&job->ck_saved_moved, &job->lock);
 	pthread_mutex_unlock(&job->lock);
-	if (job->opts->dry_run)
-		return 0;
-	pthread_mutex_lock(&job->save_lock);
-	if (job->ck_saved < mine) {
-		pthread_mutex_lock(&job->lock);
+}
+
+/*
+ * The saver: writes the checkpoint whenever it changed, one save after
+ * another (each a group commit of every acknowledgement since the last), and
+ * once more when told to finish. A failed write stops the job.
+ */
+static void *
+warm_saver_main(void *arg)
+{
+	struct warm_job *job = arg;
+	unsigned long long snap;
+	char *text, *cause = NULL;
+
+	pthread_mutex_lock(&job->lock);
+	for (;;) {
+		while (job->ck_saved == job->ck_seq && !job->saver_exit)
+			pthread_cond_wait(&job->ck_changed, &job->lock);
+		if (job->ck_saved == job->ck_seq)
+			break;
 		text = checkpoint_format(&job->ck);
 		snap = job->ck_seq;
 		pthread_mutex_unlock(&job->lock);
-		if ((rv = checkpoint_write(job->ckpt_path, text, cause)) == 0)
-			job->ck_saved = snap;
+		if (checkpoint_write(job->ckpt_path, text, &cause) != 0) {
+			free(text);
+			warm_fail(job, xasprintf("checkpoint: %s", cause));
+			free(cause);
+			pthread_mutex_lock(&job->lock);
+			job->saver_dead = 1;
+			pthread_cond_broadcast(&job->ck_saved_moved);
+			pthread_mutex_unlock(&job->lock);
+			return NULL;
+		}
 		free(text);
+		pthread_mutex_lock(&job->lock);
+		job->ck_saved = snap;
+		pthread_cond_broadcast(&job->ck_saved_moved);
 	}
-	pthread_mutex_unlock(&job->save_lock);
-	return rv;
+	pthread_mutex_unlock(&job->lock);
+	return NULL;
 }
 
 /* What is sent but not yet acknowledged. */
@@ -399,7 +435,8 @@ warm_settle(struct warm_worker *w, struct warm_inflight *f, int last, char **cau
 		atomic_fetch_add(&job->keys_written,
 		                 (long long)(f->keys - (errors < f->keys ? errors : f->keys)));
 	f->active = 0;
-	return warm_ack(job, &f->end, last, cause);
+	warm_ack(job, &f->end, last);
+	return 0;
 }
 
 /* The last acknowledged position, from the checkpoint. */
@@ -435,6 +472,68 @@ warm_page_rows(const struct warm_job *job, const struct warm_cursor *pos)
 }
 
 /*
+ * The batches a worker has sent and not yet acknowledged, oldest first. A
+ * batch is sent before the replies of older ones are read, so Redis always
+ * has a batch of this worker queued while the worker reads the next one from
+ * MySQL: a round trip to Redis no longer leaves it idle.
+ */
+struct warm_pipe {
+	struct warm_inflight q[WARM_INFLIGHT];
+	size_t head, n;
+};
+
+static void
+warm_pipe_push(struct warm_pipe *p, size_t ncmds, size_t keys, const struct warm_cursor *end)
+{
+	struct warm_inflight *f = &p->q[(p->head + p->n++) % WARM_INFLIGHT];
+
+	f->active = 1;
+	f->ncmds = ncmds;
+	f->keys = keys;
+	warm_cursor_copy(&f->end, end);
+}
+
+/* Settles the oldest batch; last: it ends the range. */
+static int
+warm_pipe_settle(struct warm_worker *w, struct warm_pipe *p, int last, char **cause)
+{
+	struct warm_inflight *f = &p->q[p->head];
+
+	p->head = (p->head + 1) % WARM_INFLIGHT;
+	p->n--;
+	return warm_settle(w, f, last, cause);
+}
+
+/* Settles every batch in flight; the newest carries last. */
+static int
+warm_pipe_drain(struct warm_worker *w, struct warm_pipe *p, int last, char **cause)
+{
+	while (p->n > 0)
+		if (warm_pipe_settle(w, p, last && p->n == 1, cause) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+warm_pipe_free(struct warm_pipe *p)
+{
+	size_t i;
+
+	for (i = 0; i < WARM_INFLIGHT; i++)
+		free(p->q[i].end.after);
+}
+
+/* A broken Redis connection: what it held is re-sent by the next pass. */
+static int
+warm_redis_broke(struct warm_worker *w, struct warm_pipe *p)
+{
+	redisconn_close(w->rc);
+	w->rc = NULL;
+	p->n = 0;
+	return 1;
+}
+
+/*
  * One pass over a range (or the single cursor of a non-integer key) from its
  * last acknowledged position. Returns 0 when the rows are all acknowledged
  * (or the job stops), 1 when a connection broke: the broken side is closed
@@ -444,12 +543,14 @@ static int
 warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 {
 	struct warm_job *job = w->job;
-	struct warm_inflight f = { 0, 0, 0, { NULL, 0, NULL, 0 } };
+	struct warm_pipe p;
 	struct warm_cursor pos;
 	struct mysqlsrc_batch b;
 	size_t ncmds, keys, rows, want;
-	int rv = 0, in_flight;
+	char *why = NULL;
+	int rv = 0;
 
+	memset(&p, 0, sizeof p);
 	warm_cursor_from_checkpoint(job, range, &pos);
 	while (!warm_stopping(job)) {
 		want = warm_page_rows(job, &pos);
@@ -458,14 +559,9 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 			mysqlsrc_close(w->src);
 			w->src = NULL;
 			/* Settle what Redis holds, or its replies would meet the next pass. */
-			if (f.active) {
-				char *why = NULL;
-				if (warm_settle(w, &f, 0, &why) != 0) {
-					redisconn_close(w->rc);
-					w->rc = NULL;
-					free(why);
-				}
-			}
+			if (warm_pipe_drain(w, &p, 0, &why) != 0)
+				warm_redis_broke(w, &p);
+			free(why);
 			rv = 1;
 			break;
 		}
@@ -477,45 +573,39 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		if (rows > 0)
 			warm_advance(&pos, &b);
 		mysqlsrc_batch_free(&b);
-		/* Redis worked on the batch in flight while we read and encoded this one. */
-		in_flight = f.active;
-		if (warm_settle(w, &f, rows == 0, cause) != 0 ||
-		    (ncmds > 0 && redisconn_flush(w->rc, cause) != 0)) {
-			redisconn_close(w->rc);
-			w->rc = NULL;
-			rv = 1;
-			break;
-		}
 		if (rows == 0) {
-			/* Nothing was in flight to carry "done": an empty (rest of a) range. */
-			if (!in_flight && warm_ack(job, &pos, 1, cause) != 0)
-				rv = 1;
+			/* The newest batch in flight carries "done"; with none, an empty (rest of
+			 * a) range. */
+			if (p.n == 0)
+				warm_ack(job, &pos, 1);
+			else if (warm_pipe_drain(w, &p, 1, cause) != 0)
+				rv = warm_redis_broke(w, &p);
 			break;
 		}
-		f.active = 1;
-		f.ncmds = ncmds;
-		f.keys = keys;
-		warm_cursor_copy(&f.end, &pos);
+		/* Send before reading older replies: Redis works while we read MySQL. */
+		if (ncmds > 0 && redisconn_flush(w->rc, cause) != 0) {
+			rv = warm_redis_broke(w, &p);
+			break;
+		}
+		warm_pipe_push(&p, ncmds, keys, &pos);
 		warm_report_progress(job, 0);
 		if (rows < job->batch_rows) {
 			/* A short page is the last one: no need to ask again. */
-			if (warm_settle(w, &f, 1, cause) != 0) {
-				redisconn_close(w->rc);
-				w->rc = NULL;
-				rv = 1;
-			}
+			if (warm_pipe_drain(w, &p, 1, cause) != 0)
+				rv = warm_redis_broke(w, &p);
+			break;
+		}
+		if (p.n == WARM_INFLIGHT && warm_pipe_settle(w, &p, 0, cause) != 0) {
+			rv = warm_redis_broke(w, &p);
 			break;
 		}
 	}
 	/* Stopped by the caller: what Redis holds is acknowledged, so --resume skips it. */
-	if (rv == 0 && f.active && atomic_load(&job->interrupted) &&
-	    warm_settle(w, &f, 0, cause) != 0) {
-		redisconn_close(w->rc);
-		w->rc = NULL;
-		rv = 1;
-	}
+	if (rv == 0 && p.n > 0 && atomic_load(&job->interrupted) &&
+	    warm_pipe_drain(w, &p, 0, cause) != 0)
+		rv = warm_redis_broke(w, &p);
+	warm_pipe_free(&p);
 	free(pos.after);
-	free(f.end.after);
 	return rv;
 }
 
@@ -683,9 +773,13 @@ warm_workers(struct warm_job *job, long long nworkers)
 	struct warm_worker *w = xcalloc((size_t)nworkers, sizeof *w);
 	double next = clocks_mono() + (job->opts->progress ? 0.2 : 5.0), now;
 	struct timespec until;
+	pthread_t saver;
 	long long i;
 
+	if (!job->opts->dry_run && pthread_create(&saver, NULL, warm_saver_main, job) != 0)
+		fatal("pthread_create: %s", strerror(errno));
 	job->workers_left = (int)nworkers;
+	job->save_lag = (unsigned long long)nworkers * WARM_SAVE_LAG;
 	for (i = 0; i < nworkers; i++) {
 		w[i].job = job;
 		w[i].index = (int)i;
@@ -716,6 +810,13 @@ warm_workers(struct warm_job *job, long long nworkers)
 		buf_free(&w[i].ttlms);
 	}
 	free(w);
+	if (!job->opts->dry_run) {
+		pthread_mutex_lock(&job->lock);
+		job->saver_exit = 1;
+		pthread_cond_signal(&job->ck_changed);
+		pthread_mutex_unlock(&job->lock);
+		pthread_join(saver, NULL);
+	}
 	if (job->opts->progress)
 		warm_progress(job, 1, 1);
 }
@@ -1098,7 +1199,8 @@ warm_job_init(struct warm_job *job, const struct conf *conf, const struct conf_d
 	job->run_id = run_id;
 	job->batch_rows = (size_t)conf->warm.batch_rows;
 	pthread_mutex_init(&job->lock, NULL);
-	pthread_mutex_init(&job->save_lock, NULL);
+	pthread_cond_init(&job->ck_changed, NULL);
+	pthread_cond_init(&job->ck_saved_moved, NULL);
 	pthread_mutex_init(&job->progress_lock, NULL);
 	pthread_cond_init(&job->finished, NULL);
 }
@@ -1123,7 +1225,8 @@ warm_job_free(struct warm_job *job)
 	for (i = 0; i < job->nmismatch_keys; i++)
 		free(job->mismatch_keys[i]);
 	pthread_mutex_destroy(&job->lock);
-	pthread_mutex_destroy(&job->save_lock);
+	pthread_cond_destroy(&job->ck_changed);
+	pthread_cond_destroy(&job->ck_saved_moved);
 	pthread_mutex_destroy(&job->progress_lock);
 	pthread_cond_destroy(&job->finished);
 }
