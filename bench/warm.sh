@@ -21,7 +21,7 @@
 # during it (utime + stime from /proc/<pid>/stat), which depends less on the
 # machine's load than wall time. Prints each run, then per mode the medians
 # of A, B, F_A, F_B, the ratios A/B, A/F_A, F_A/F_B of those medians, and
-# A's peak RSS.
+# A's peak RSS and A's own CPU seconds (user + system).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${CACHEWARDEN:-$here/cachewarden}
@@ -178,12 +178,13 @@ redis_cpu() { awk -v t="$tck" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$redis
 now() { date +%s.%N; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-# run_a MODE: prints wall seconds, Redis CPU seconds, peak RSS KiB.
+# run_a MODE: prints wall seconds, Redis CPU seconds, peak RSS KiB, A's own CPU seconds.
 run_a() {
 	local t0 t1 c0 c1 rss
 	rcli flushall >/dev/null
 	c0=$(redis_cpu); t0=$(now)
-	rss=$( { /usr/bin/time -f '%M' "$bin" -q -c "$dir/agent-$1.conf" warm --json >"$dir/report.json"; } 2>&1 | tail -n 1)
+	rss=$( { /usr/bin/time -f '%M %U %S' "$bin" -q -c "$dir/agent-$1.conf" warm --json >"$dir/report.json"; } 2>&1 | tail -n 1)
+	rss=$(awk '{ printf "%s %.2f", $1, $2 + $3 }' <<<"$rss")
 	t1=$(now); c1=$(redis_cpu)
 	[[ $(rcli dbsize) -ge $rows ]] || { echo "A ($1) wrote too few keys" >&2; exit 1; }
 	grep -q "\"write\":\"$1\"" "$dir/report.json" || { echo "A did not write with $1" >&2; exit 1; }
@@ -226,9 +227,10 @@ for rows in $sizes; do
 	for i in $(seq 1 "$runs"); do
 		line="rows=$rows run $i:"
 		for mode in $modes; do
-			read -r a f rss < <(run_a "$mode")
+			read -r a f rss cpu < <(run_a "$mode")
 			echo "$a" >>"$dir/m.a.$mode"; echo "$f" >>"$dir/m.f.$mode"; echo "$rss" >>"$dir/m.rss.$mode"
-			line="$line A[$mode] ${a}s F ${f}s RSS ${rss}KiB;"
+			echo "$cpu" >>"$dir/m.cpu.$mode"
+			line="$line A[$mode] ${a}s F ${f}s cpu ${cpu}s RSS ${rss}KiB;"
 		done
 		read -r b fb < <(run_b)
 		echo "$b" >>"$dir/m.b"; echo "$fb" >>"$dir/m.fb"
@@ -237,9 +239,9 @@ for rows in $sizes; do
 	b=$(median <"$dir/m.b"); fb=$(median <"$dir/m.fb")
 	for mode in $modes; do
 		a=$(median <"$dir/m.a.$mode"); f=$(median <"$dir/m.f.$mode")
-		rss=$(sort -n "$dir/m.rss.$mode" | tail -n 1)
-		printf 'rows=%s runs=%s write=%-8s median A %.2fs B %.2fs F_A %.2fs F_B %.2fs  A/B %.3f  A/F %.3f  F_A/F_B %.3f  peak RSS %s KiB\n' \
+		rss=$(sort -n "$dir/m.rss.$mode" | tail -n 1); cpu=$(median <"$dir/m.cpu.$mode")
+		printf 'rows=%s runs=%s write=%-8s median A %.2fs B %.2fs F_A %.2fs F_B %.2fs  A/B %.3f  A/F %.3f  F_A/F_B %.3f  peak RSS %s KiB  A cpu %.2fs\n' \
 			"$rows" "$runs" "$mode" "$a" "$b" "$f" "$fb" "$(ratio "$a" "$b")" "$(ratio "$a" "$f")" \
-			"$(ratio "$f" "$fb")" "$rss"
+			"$(ratio "$f" "$fb")" "$rss" "$cpu"
 	done
 done

@@ -20,7 +20,7 @@
 static int
 rdbenc_int(const char *s, size_t len, int64_t *v)
 {
-	uint64_t acc = 0, limit;
+	uint64_t acc = 0;
 	size_t i = 0;
 	int neg = 0;
 
@@ -34,16 +34,16 @@ rdbenc_int(const char *s, size_t len, int64_t *v)
 		neg = 1;
 		i = 1;
 	}
-	if (i >= len || s[i] < '1' || s[i] > '9')
+	/* At most 19 digits, whose value fits a uint64 without checks on the way. */
+	if (i >= len || len - i > 19 || s[i] < '1' || s[i] > '9')
 		return 0;
-	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return 0;
-		if (acc > (limit - (uint64_t)(s[i] - '0')) / 10)
-			return 0;
 		acc = acc * 10 + (uint64_t)(s[i] - '0');
 	}
+	if (acc > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+		return 0;
 	/* Two's complement without signed overflow: -(2^63) maps to INT64_MIN. */
 	*v = neg ? (int64_t)(0 - acc) : (int64_t)acc;
 	return 1;
@@ -191,48 +191,83 @@ rdbenc_lp_entry(unsigned char *hdr, size_t *hdrlen, const char *s, size_t len, i
 	return *hdrlen;
 }
 
-/* The back length: the entry's length, 7 bits a byte, most significant first. */
-static void
-rdbenc_lp_backlen(struct buf *out, size_t l)
+/* Bytes of the back length of an entry of l bytes. */
+static size_t
+rdbenc_lp_backlen_size(size_t l)
 {
-	unsigned char b[5];
-	int n, i;
-
 	if (l <= 127)
-		n = 1;
-	else if (l < 16383)
-		n = 2;
-	else if (l < 2097151)
-		n = 3;
-	else if (l < 268435455)
-		n = 4;
-	else
-		n = 5;
+		return 1;
+	if (l < 16383)
+		return 2;
+	if (l < 2097151)
+		return 3;
+	return l < 268435455 ? 4 : 5;
+}
+
+/* The back length: the entry's length, 7 bits a byte, most significant first. */
+static unsigned char *
+rdbenc_lp_backlen(unsigned char *p, size_t l)
+{
+	size_t n = rdbenc_lp_backlen_size(l), i;
+
 	for (i = 0; i < n; i++)
-		b[i] = (unsigned char)(((l >> (7 * (n - 1 - i))) & 127) | (i > 0 ? 128 : 0));
-	buf_add(out, b, (size_t)n);
+		*p++ = (unsigned char)(((l >> (7 * (n - 1 - i))) & 127) | (i > 0 ? 128 : 0));
+	return p;
+}
+
+/* The listpack's size in bytes: header, entries with back lengths, end mark. */
+static size_t
+rdbenc_lp_size(size_t nelems, const char *const *elems, const size_t *lens)
+{
+	size_t total = 7, hdrlen, l, i;
+	unsigned char hdr[9];
+	int is_int;
+
+	for (i = 0; i < nelems; i++) {
+		l = rdbenc_lp_entry(hdr, &hdrlen, elems[i], lens[i], &is_int);
+		total += l + rdbenc_lp_backlen_size(l);
+	}
+	return total;
+}
+
+/*
+ * Writes the listpack of total bytes at p. Sized first and written through a
+ * pointer: this runs for every row, and appending piece by piece cost more
+ * than the encoding itself.
+ */
+static unsigned char *
+rdbenc_lp_put(unsigned char *p, size_t total, size_t nelems, const char *const *elems,
+              const size_t *lens)
+{
+	size_t hdrlen, l, i;
+	int is_int;
+
+	for (i = 0; i < 4; i++)
+		*p++ = (unsigned char)(total >> (8 * i));
+	*p++ = (unsigned char)((nelems < 65535 ? nelems : 65535) & 0xff);
+	*p++ = (unsigned char)((nelems < 65535 ? nelems : 65535) >> 8);
+	for (i = 0; i < nelems; i++) {
+		l = rdbenc_lp_entry(p, &hdrlen, elems[i], lens[i], &is_int);
+		p += hdrlen;
+		if (!is_int) {
+			memcpy(p, elems[i], lens[i]);
+			p += lens[i];
+		}
+		p = rdbenc_lp_backlen(p, l);
+	}
+	*p++ = 0xFF;
+	return p;
 }
 
 void
 rdbenc_listpack(struct buf *out, size_t nelems, const char *const *elems, const size_t *lens)
 {
-	size_t start = out->len, hdrlen, l, i, total;
-	unsigned char hdr[9];
-	int is_int;
+	size_t total = rdbenc_lp_size(nelems, elems, lens);
 
-	buf_add(out, "\0\0\0\0", 4); /* total bytes, filled in at the end */
-	rdbenc_le(out, nelems < 65535 ? nelems : 65535, 2);
-	for (i = 0; i < nelems; i++) {
-		l = rdbenc_lp_entry(hdr, &hdrlen, elems[i], lens[i], &is_int);
-		buf_add(out, hdr, hdrlen);
-		if (!is_int)
-			buf_add(out, elems[i], lens[i]);
-		rdbenc_lp_backlen(out, l);
-	}
-	rdbenc_byte(out, 0xFF);
-	total = out->len - start;
-	for (i = 0; i < 4; i++)
-		out->data[start + i] = (char)(unsigned char)(total >> (8 * i));
+	buf_reserve(out, total);
+	rdbenc_lp_put((unsigned char *)out->data + out->len, total, nelems, elems, lens);
+	out->len += total;
+	out->data[out->len] = '\0';
 }
 
 /* ---- ziplist (Redis 6) ----------------------------------------------------- */
@@ -341,26 +376,22 @@ rdbenc_hash(struct buf *out, const struct rdbenc_server *srv, size_t n, const ch
 		rdbenc_finish(out, start, srv);
 		return;
 	}
-	/*
-	 * The compact encoding is one RDB string holding the blob. Its length
-	 * prefix is known only after encoding: encode after a 5-byte slot, then
-	 * close the gap to the prefix's real size.
-	 */
+	/* The compact encoding is one RDB string holding the blob. */
 	rdbenc_byte(out, (unsigned)srv->small_hash_type);
-	buf_add(out, "\0\0\0\0\0", 5);
-	if (srv->small_hash_type == RDBENC_TYPE_HASH_ZIPLIST)
-		rdbenc_ziplist(out, 2 * n, elems, lens);
-	else
-		rdbenc_listpack(out, 2 * n, elems, lens);
-	blob = out->len - start - 6;
-	{
-		struct buf pre = BUF_INIT;
+	if (srv->small_hash_type == RDBENC_TYPE_HASH_ZIPLIST) {
+		struct buf zl = BUF_INIT;
 
-		rdbenc_len(&pre, blob);
-		memmove(out->data + start + 1 + pre.len, out->data + start + 6, blob);
-		memcpy(out->data + start + 1, pre.data, pre.len);
-		out->len = start + 1 + pre.len + blob;
-		buf_free(&pre);
+		rdbenc_ziplist(&zl, 2 * n, elems, lens);
+		rdbenc_len(out, zl.len);
+		buf_add(out, zl.data, zl.len);
+		buf_free(&zl);
+	} else {
+		blob = rdbenc_lp_size(2 * n, elems, lens);
+		rdbenc_len(out, blob);
+		buf_reserve(out, blob);
+		rdbenc_lp_put((unsigned char *)out->data + out->len, blob, 2 * n, elems, lens);
+		out->len += blob;
+		out->data[out->len] = '\0';
 	}
 	rdbenc_finish(out, start, srv);
 }

@@ -124,6 +124,29 @@ test_hash_listpack_integers(void **state)
 	buf_free(&b);
 }
 
+/* Past the int64 range by one, or 20 digits: strings, as lpStringToInt64 says. */
+static void
+test_listpack_int64_edges(void **state)
+{
+	const char *e[] = { "10000000000000000000", "-9223372036854775809", "9223372036854775807",
+		            "-9223372036854775808" };
+	size_t lens[4], i;
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		lens[i] = strlen(e[i]);
+	rdbenc_listpack(&b, 4, e, lens);
+	/* 6 header bytes; then 1 + 20 + 1, 1 + 20 + 1, 9 + 1, 9 + 1; then the end mark. */
+	assert_int_equal(b.len, 6 + 22 + 22 + 10 + 10 + 1);
+	assert_int_equal((unsigned char)b.data[6], 0x80 | 20);
+	assert_int_equal((unsigned char)b.data[6 + 22], 0x80 | 20);
+	assert_int_equal((unsigned char)b.data[6 + 44], 0xF4);
+	assert_int_equal((unsigned char)b.data[6 + 54], 0xF4);
+	assert_int_equal((unsigned char)b.data[6 + 54 + 8], 0x80);
+	buf_free(&b);
+}
+
 /* 12-bit and 32-bit string lengths and a 2-byte back length (limits raised). */
 static void
 test_hash_listpack_long_strings(void **state)
@@ -329,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_hash_listpack_row),
 		cmocka_unit_test(test_hash_listpack_integers),
 		cmocka_unit_test(test_hash_listpack_long_strings),
+		cmocka_unit_test(test_listpack_int64_edges),
 		cmocka_unit_test(test_hash_plain_over_limit),
 		cmocka_unit_test(test_hash_limits),
 		cmocka_unit_test(test_strings),
