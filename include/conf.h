@@ -28,6 +28,8 @@ enum conf_mysql_tls {
 enum conf_on_restore { CONF_ON_RESTORE_REBUILD, CONF_ON_RESTORE_REPORT, CONF_ON_RESTORE_OFF };
 enum conf_warm_write { CONF_WARM_WRITE_AUTO, CONF_WARM_WRITE_RESTORE, CONF_WARM_WRITE_COMMANDS };
 enum conf_value_type { CONF_VALUE_HASH, CONF_VALUE_JSON, CONF_VALUE_STRING };
+/* json: integers and decimals beyond +-(2^53-1), as strings (I-JSON) or numbers. */
+enum conf_json_big_numbers { CONF_JSON_BIG_STRING, CONF_JSON_BIG_NUMBER };
 enum conf_format {
 	CONF_FORMAT_AUTO,
 	CONF_FORMAT_RDB,
@@ -67,6 +69,7 @@ struct conf_dataset {
 	char *key;
 	int type; /* enum conf_value_type */
 	char *value_column;
+	int json_big_numbers; /* enum conf_json_big_numbers */
 	long long ttl;
 };
 
@@ -117,6 +120,7 @@ struct conf {
 	struct {
 		long long workers;
 		long long batch_rows;
+		long long max_batch_bytes;
 		long long max_rows_per_sec;
 		long long ttl_jitter;
 		long long verify_sample;

@@ -25,13 +25,26 @@ struct encode_row {
 
 struct encoder;
 
+/* How a column's text becomes JSON (MySQL's text protocol hands over text). */
+enum encode_kind {
+	ENCODE_TEXT,  /* a JSON string */
+	ENCODE_EXACT, /* integer or decimal: a number, a string beyond +-(2^53-1) by default */
+	ENCODE_FLOAT, /* FLOAT, DOUBLE: a number */
+	ENCODE_BIT    /* BIT(n): big-endian bytes, written as the unsigned number */
+};
+
 #define ENCODE_MAX_CMDS 3
 
 struct encode_out {
 	const char *key; /* the row's Redis key */
 	size_t keylen;
-	/* HSET, then HDEL of the NULL columns, then EXPIRE; or one SET. */
+	/*
+	 * HSET, then HDEL of the NULL columns, then EXPIRE; or one SET; or one
+	 * DEL (deleted set) for a row whose value is NULL (string) or whose
+	 * columns are all NULL (hash): the key must not outlive the value.
+	 */
 	int ncmds;
+	int deleted;
 	int argc[ENCODE_MAX_CMDS];
 	const char **argv[ENCODE_MAX_CMDS];
 	size_t *argvlen[ENCODE_MAX_CMDS];
@@ -46,12 +59,15 @@ struct encode_out {
 };
 
 /*
- * Compiles the dataset's rules. numeric[i] says whether column i holds a
- * MySQL numeric type (written as a JSON number); it may be NULL when the
- * type is not json. Returns NULL and a cause on a bad template.
+ * Compiles the dataset's rules. A row carries ncols columns named names[]:
+ * the dataset's columns first, then others the key template may use; names
+ * NULL means the dataset's columns, then key_column if it is not among them.
+ * kinds[i] (enum encode_kind) says how column i is written in JSON; it may
+ * be NULL (all text) when the type is not json. Returns NULL and a cause on
+ * a bad template.
  */
-struct encoder *encode_new(const struct conf_dataset *ds, const int *numeric,
-                           long long ttl_jitter_pct, char **cause);
+struct encoder *encode_new(const struct conf_dataset *ds, const char *const *names, size_t ncols,
+                           const int *kinds, long long ttl_jitter_pct, char **cause);
 void encode_free(struct encoder *enc);
 
 void encode_out_init(struct encode_out *out);
@@ -60,7 +76,7 @@ void encode_out_free(struct encode_out *out);
 /*
  * Encodes one row. rand64 is a random value for TTL jitter (the caller owns
  * its generator, one per thread). Returns 0, or -1 with a cause when the row
- * cannot make a key (a NULL key column) or a value (NULL value_column).
+ * cannot make a key (a NULL key column).
  */
 int encode_row(const struct encoder *enc, const struct encode_row *row, uint64_t rand64,
                struct encode_out *out, char **cause);

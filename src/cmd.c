@@ -18,6 +18,7 @@
 #include "report.h"
 #include "verify.h"
 #include "warm.h"
+#include "xmalloc.h"
 
 /* Health checks must answer fast: a short delivery wait, the outbox keeps the rest. */
 #define CMD_HEALTH_REPORT_WAIT_MS 3000
@@ -182,12 +183,23 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 	struct sigaction old[2];
 	struct buf report = BUF_INIT;
 	char *end;
+	char **names = xcalloc((size_t)argc + 1, sizeof *names);
+	size_t nnames = 0;
 	int ch, rv;
 
 	memset(&opts, 0, sizeof opts);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "nw:rj", longopts, NULL)) != -1) {
+	/*
+	 * optind = 0 makes glibc start afresh: the global parse used '+' (stop
+	 * at the first name), and with optind = 1 that ordering stayed, so
+	 * `warm products --dry-run` took --dry-run for a dataset name. A fresh
+	 * scan permutes: options anywhere, names after, "--" ends the options.
+	 */
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "-nw:rj", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 1: /* a dataset name, in order ("-" in optstring) */
+			names[nnames++] = optarg;
+			break;
 		case 'n':
 			opts.dry_run = 1;
 			break;
@@ -201,17 +213,22 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 			opts.workers = strtoll(optarg, &end, 10);
 			if (*end != '\0' || opts.workers < 1 || opts.workers > 64) {
 				fprintf(stderr, "cachewarden warm: --workers takes 1..64\n");
+				free(names);
 				return CW_EXIT_USAGE;
 			}
 			break;
 		default:
 			fprintf(stderr, "usage: cachewarden warm [DATASET...] [--dry-run] "
 			                "[--workers N] [--resume]\n");
+			free(names);
 			return CW_EXIT_USAGE;
 		}
 	}
-	opts.datasets = argv + optind;
-	opts.ndatasets = (size_t)(argc - optind);
+	/* Names after "--" (they may begin with '-'). */
+	while (optind < argc)
+		names[nnames++] = argv[optind++];
+	opts.datasets = names;
+	opts.ndatasets = nnames;
 	opts.progress = !ctx->json && isatty(STDERR_FILENO) && log_enabled(LOG_LEVEL_INFO);
 	atomic_store(&cmd_stop, 0);
 	cmd_stop_signo = 0;
@@ -228,6 +245,7 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!opts.dry_run && report.len > 0)
 		cmd_submit(ctx, &report);
 	buf_free(&report);
+	free(names);
 	return rv;
 }
 

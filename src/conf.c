@@ -75,6 +75,7 @@ static const char *const conf_mysql_tls[] = { "disabled",  "preferred",       "r
 static const char *const conf_on_restore[] = { "rebuild", "report", "off", NULL };
 static const char *const conf_warm_write[] = { "auto", "restore", "commands", NULL };
 static const char *const conf_value_types[] = { "hash", "json", "string", NULL };
+static const char *const conf_json_big_numbers[] = { "string", "number", NULL };
 static const char *const conf_formats[] = { "auto",    "rdb", "gzip", "mysqldump",
 	                                    "parquet", "raw", NULL };
 static const char *const conf_tiers[] = { "critical", "standard", "development", "dynamodb", NULL };
@@ -150,6 +151,9 @@ static const struct conf_key conf_keys[] = {
 	  "parallel worker threads, each with one MySQL and one Redis connection" },
 	{ "warm", "batch_rows", CONF_T_INT, "1000", 1, 100000, NULL, 0, C(warm.batch_rows), NULL,
 	  "rows read per batch (and commands pipelined per round trip)" },
+	{ "warm", "max_batch_bytes", CONF_T_INT, "16777216", 65536, 1073741824, NULL, 0,
+	  C(warm.max_batch_bytes), NULL,
+	  "a batch ends early once its rows pass this many bytes (bounds memory)" },
 	{ "warm", "max_rows_per_sec", CONF_T_INT, "0", 0, 100000000, NULL, 0,
 	  C(warm.max_rows_per_sec), NULL, "read rate cap across all workers; 0 = unlimited" },
 	{ "warm", "ttl_jitter", CONF_T_INT, "0", 0, 50, NULL, 0, C(warm.ttl_jitter), NULL,
@@ -192,18 +196,23 @@ static const struct conf_key conf_keys[] = {
 
 	{ "dataset", "table", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(table), conf_check_table,
 	  "source table (db.table or table)" },
-	{ "dataset", "key_column", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(key_column),
-	  conf_check_ident, "primary key column used for ranges and paging" },
+	{ "dataset", "key_column", CONF_T_STRING, NULL, NOLIM, NULL, 0, D(key_column),
+	  conf_check_ident,
+	  "a unique NOT NULL column to page by instead of the primary key (default: the "
+	  "primary key)" },
 	{ "dataset", "columns", CONF_T_LIST, NULL, NOLIM, NULL, 1, D(columns), conf_check_ident,
 	  "columns stored (hash fields, JSON members), comma separated" },
 	{ "dataset", "where", CONF_T_STRING, NULL, NOLIM, NULL, 0, D(where), NULL,
 	  "optional SQL condition filtering rows" },
 	{ "dataset", "key", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(key), conf_check_template,
-	  "Redis key template: key_column or listed columns in braces, product:{id}" },
+	  "Redis key template: table columns in braces, covering a unique key, product:{id}" },
 	{ "dataset", "type", CONF_T_ENUM, "hash", NOLIM, conf_value_types, 0, D(type), NULL,
 	  "value encoding: hash (HSET), json (SET of an object), string (SET value_column)" },
 	{ "dataset", "value_column", CONF_T_STRING, NULL, NOLIM, NULL, 0, D(value_column),
 	  conf_check_ident, "column stored by type = string" },
+	{ "dataset", "json_big_numbers", CONF_T_ENUM, "string", NOLIM, conf_json_big_numbers, 0,
+	  D(json_big_numbers), NULL,
+	  "json: integers and decimals beyond +-(2^53-1) as strings (I-JSON) or as numbers" },
 	{ "dataset", "ttl", CONF_T_DURATION, "0", 0, 10 * 365 * DAY, NULL, 0, D(ttl), NULL,
 	  "key expiry; 0 = none" },
 
@@ -1029,28 +1038,36 @@ conf_list_has(const struct conf_list *l, const char *item)
 	return 0;
 }
 
+/*
+ * The key template may name any column of the table (warm checks them, and
+ * that they cover a unique key, against the catalogue); the names are checked
+ * as identifiers here.
+ */
 static char *
 conf_template_column(const char *col, void *arg)
 {
-	const struct conf_dataset *d = arg;
-
-	if (conf_list_has(&d->columns, col) || (d->key_column && strcmp(d->key_column, col) == 0))
-		return NULL;
-	return xasprintf("key template names column '%s', which is neither key_column nor in "
-	                 "columns",
-	                 col);
+	(void)arg;
+	return conf_check_ident(col);
 }
 
 static void
 conf_validate_dataset(struct conf_parser *p, struct conf_instance *in, struct conf_dataset *d)
 {
+	size_t i, j;
 	char *why;
 
-	if (d->key != NULL && d->columns.count > 0 &&
-	    (why = conf_template_walk(d->key, conf_template_column, d)) != NULL) {
+	if (d->key != NULL && (why = conf_template_walk(d->key, conf_template_column, d)) != NULL) {
 		conf_error(p, conf_keyline(in, "key"), "key: %s", why);
 		free(why);
 	}
+	/* A column listed twice would be two hash fields in one, or duplicate JSON members. */
+	for (i = 0; i < d->columns.count; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(d->columns.items[i], d->columns.items[j]) == 0) {
+				conf_error(p, conf_keyline(in, "columns"),
+				           "columns: '%s' is listed twice", d->columns.items[i]);
+				j = i;
+			}
 	if (d->type == CONF_VALUE_STRING && d->value_column == NULL)
 		conf_error(p, conf_keyline(in, "type"), "type = string needs value_column");
 	if (d->value_column != NULL && d->type != CONF_VALUE_STRING)

@@ -18,11 +18,12 @@ struct encode_piece {
 
 struct encoder {
 	int type;       /* enum conf_value_type */
-	size_t ncols;   /* columns in a row: the dataset's, then key_column if apart */
+	size_t ncols;   /* columns in a row: the dataset's, then the others the key uses */
 	size_t nfields; /* the dataset's columns: hash fields or JSON members */
 	char **names;
 	size_t *namelens;
-	int *numeric;
+	int *kinds; /* enum encode_kind */
+	int big_as_string;
 	int value_column;
 	long long ttl, jitter;
 	struct encode_piece *pieces;
@@ -71,28 +72,35 @@ encode_compile(struct encoder *enc, const struct conf_dataset *ds, char **cause)
 }
 
 struct encoder *
-encode_new(const struct conf_dataset *ds, const int *numeric, long long ttl_jitter_pct,
-           char **cause)
+encode_new(const struct conf_dataset *ds, const char *const *names, size_t ncols, const int *kinds,
+           long long ttl_jitter_pct, char **cause)
 {
 	struct encoder *enc = xcalloc(1, sizeof *enc);
 	size_t i;
 
 	enc->type = ds->type;
+	enc->big_as_string = ds->json_big_numbers == CONF_JSON_BIG_STRING;
 	enc->nfields = ds->columns.count;
-	/* Rows carry key_column after the columns when it is not one of them. */
-	enc->ncols = enc->nfields + 1;
-	for (i = 0; i < enc->nfields; i++)
-		if (strcmp(ds->columns.items[i], ds->key_column) == 0)
-			enc->ncols = enc->nfields;
-	enc->names = xcalloc(enc->nfields + 1, sizeof *enc->names);
-	enc->namelens = xcalloc(enc->nfields + 1, sizeof *enc->namelens);
-	enc->numeric = xcalloc(enc->nfields + 1, sizeof *enc->numeric);
-	for (i = 0; i < enc->nfields; i++)
-		enc->names[i] = xstrdup(ds->columns.items[i]);
-	enc->names[enc->nfields] = xstrdup(ds->key_column);
-	for (i = 0; i <= enc->nfields; i++) {
+	if (names == NULL) {
+		/* The dataset's columns, then key_column when it is not one of them. */
+		ncols = enc->nfields;
+		if (ds->key_column != NULL) {
+			ncols++;
+			for (i = 0; i < enc->nfields; i++)
+				if (strcmp(ds->columns.items[i], ds->key_column) == 0)
+					ncols = enc->nfields;
+		}
+	}
+	enc->ncols = ncols < enc->nfields ? enc->nfields : ncols;
+	enc->names = xcalloc(enc->ncols + 1, sizeof *enc->names);
+	enc->namelens = xcalloc(enc->ncols + 1, sizeof *enc->namelens);
+	enc->kinds = xcalloc(enc->ncols + 1, sizeof *enc->kinds);
+	for (i = 0; i < enc->ncols; i++) {
+		enc->names[i] = xstrdup(names != NULL      ? names[i]
+		                        : i < enc->nfields ? ds->columns.items[i]
+		                                           : ds->key_column);
 		enc->namelens[i] = strlen(enc->names[i]);
-		enc->numeric[i] = numeric != NULL && i < enc->ncols && numeric[i];
+		enc->kinds[i] = kinds != NULL ? kinds[i] : ENCODE_TEXT;
 	}
 	enc->value_column = -1;
 	if (ds->value_column != NULL)
@@ -118,13 +126,13 @@ encode_free(struct encoder *enc)
 
 	if (enc == NULL)
 		return;
-	for (i = 0; i <= enc->nfields; i++)
+	for (i = 0; i < enc->ncols; i++)
 		free(enc->names[i]);
 	for (i = 0; i < enc->npieces; i++)
 		free(enc->pieces[i].literal);
 	free(enc->names);
 	free(enc->namelens);
-	free(enc->numeric);
+	free(enc->kinds);
 	free(enc->pieces);
 	free(enc);
 }
@@ -204,6 +212,76 @@ encode_is_json_number(const char *s, size_t len)
 	return i == len;
 }
 
+/*
+ * Whether a JSON number lies beyond +-(2^53 - 1), where IEEE doubles (and
+ * so JavaScript) stop holding every integer: I-JSON (RFC 7493) says to
+ * write such values as strings.
+ */
+static int
+encode_is_big(const char *s, size_t len)
+{
+	static const char limit[] = "9007199254740991";
+	size_t i = 0, start, digits, frac;
+
+	if (i < len && s[i] == '-')
+		i++;
+	while (i + 1 < len && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9')
+		i++;
+	for (start = i; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	digits = i - start;
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+		return 1; /* MySQL writes exact types without exponents; be safe */
+	if (digits != sizeof limit - 1)
+		return digits > sizeof limit - 1;
+	if (memcmp(s + start, limit, digits) != 0)
+		return memcmp(s + start, limit, digits) > 0;
+	/* Exactly the limit: beyond it only with a nonzero fraction. */
+	if (i < len && s[i] == '.')
+		for (frac = i + 1; frac < len; frac++)
+			if (s[frac] != '0')
+				return 1;
+	return 0;
+}
+
+/* BIT(n) arrives as big-endian bytes (n <= 64): the unsigned number, in decimal. */
+static void
+encode_bit(const char *v, size_t len, char out[24])
+{
+	unsigned long long n = 0;
+	size_t i;
+
+	for (i = len > 8 ? len - 8 : 0; i < len; i++)
+		n = n << 8 | (unsigned char)v[i];
+	snprintf(out, 24, "%llu", n);
+}
+
+static void
+encode_json_value(const struct encoder *enc, struct json *j, size_t i, const char *v, size_t len)
+{
+	char bit[24];
+
+	switch (enc->kinds[i]) {
+	case ENCODE_BIT:
+		encode_bit(v, len, bit);
+		v = bit;
+		len = strlen(bit);
+		/* FALLTHROUGH */
+	case ENCODE_EXACT:
+	case ENCODE_FLOAT:
+		if (encode_is_json_number(v, len) &&
+		    !(enc->kinds[i] != ENCODE_FLOAT && enc->big_as_string &&
+		      encode_is_big(v, len))) {
+			json_raw(j, enc->names[i], v, len);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	json_string_len(j, enc->names[i], v, len);
+}
+
 static void
 encode_json(const struct encoder *enc, const struct encode_row *row, struct buf *out)
 {
@@ -214,15 +292,10 @@ encode_json(const struct encoder *enc, const struct encode_row *row, struct buf 
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
 	for (i = 0; i < enc->nfields; i++) {
-		const char *v = row->values[i];
-		size_t len = row->lengths[i];
-
-		if (v == NULL)
+		if (row->values[i] == NULL)
 			json_null(&j, enc->names[i]);
-		else if (enc->numeric[i] && encode_is_json_number(v, len))
-			json_raw(&j, enc->names[i], v, len);
 		else
-			json_string_len(&j, enc->names[i], v, len);
+			encode_json_value(enc, &j, i, row->values[i], row->lengths[i]);
 	}
 	json_object_end(&j);
 }
@@ -278,8 +351,20 @@ encode_layout(struct encode_out *out, size_t ncols)
 		out->argc[i] = 0;
 	}
 	out->ncmds = 0;
+	out->deleted = 0;
 	out->value = NULL;
 	out->valuelen = 0;
+}
+
+/* The row's value is NULL: its key goes, so no stale value outlives it. */
+static void
+encode_delete(struct encode_out *out)
+{
+	out->ncmds = 1;
+	out->argc[0] = 0;
+	out->deleted = 1;
+	encode_arg(out, 0, "DEL", 3);
+	encode_arg(out, 0, out->key, out->keylen);
 }
 
 /*
@@ -308,10 +393,8 @@ encode_hash(const struct encoder *enc, const struct encode_row *row, struct enco
 		}
 		encode_arg(out, hdel, enc->names[i], enc->namelens[i]);
 	}
-	if (out->argc[hset] == 2) {
-		*cause = xstrdup("every column is NULL: a hash needs one field");
-		return -1;
-	}
+	if (out->argc[hset] == 2)
+		encode_delete(out); /* no field left: Redis has no empty hash */
 	return 0;
 }
 
@@ -334,7 +417,7 @@ encode_row(const struct encoder *enc, const struct encode_row *row, uint64_t ran
 	if (enc->type == CONF_VALUE_HASH) {
 		if (encode_hash(enc, row, out, cause) != 0)
 			return -1;
-		if (ttl > 0) {
+		if (ttl > 0 && !out->deleted) {
 			set = out->ncmds++;
 			encode_arg(out, set, "EXPIRE", 6);
 			encode_arg(out, set, out->key, out->keylen);
@@ -348,9 +431,8 @@ encode_row(const struct encoder *enc, const struct encode_row *row, uint64_t ran
 		out->valuelen = out->valbuf.len;
 	} else {
 		if (row->values[enc->value_column] == NULL) {
-			*cause =
-			        xasprintf("value_column %s is NULL", enc->names[enc->value_column]);
-			return -1;
+			encode_delete(out);
+			return 0;
 		}
 		out->value = row->values[enc->value_column];
 		out->valuelen = row->lengths[enc->value_column];

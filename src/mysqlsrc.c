@@ -2,12 +2,15 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdint.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mysql.h>
 
 #include "buf.h"
+#include "encode.h"
 #include "log.h"
 #include "mysqlsrc.h"
 #include "xmalloc.h"
@@ -143,13 +146,16 @@ mysqlsrc_tls_cipher(struct mysqlsrc *src)
 }
 
 struct mysqlsrc_scan {
-	char *select;     /* SELECT `a`,`b`[,`key`] FROM `db`.`t` WHERE */
-	char *filter;     /* "(where) AND " or "" */
-	char *key;        /* `key` */
-	char *count;      /* the statement for bounds */
-	char *table;      /* as configured */
-	size_t ncols;     /* selected: the dataset's columns, then key_column if not among them */
-	size_t key_index; /* in the select list */
+	char *select; /* SELECT `a`,`b` FROM `db`.`t` WHERE */
+	char *filter; /* "(where) AND " or "" */
+	char *order;  /* ORDER BY the key's columns */
+	char **keyq;  /* the key's columns, quoted */
+	size_t nkey;
+	int *key_numeric;  /* per key column: compared as a number, written bare (mysqlsrc_shape) */
+	size_t *key_index; /* in the select list */
+	char *bounds;      /* SELECT MIN, MAX of the first key column */
+	char *table;       /* as configured */
+	size_t ncols;
 };
 
 /* Backquotes an identifier (validated by conf as [A-Za-z0-9_$]) or db.table. */
@@ -165,39 +171,128 @@ mysqlsrc_quote(struct buf *b, const char *ident)
 	buf_printf(b, "`%s`", ident);
 }
 
+/* Runs a query whose rows are all text; calls fn per row. */
+static int
+mysqlsrc_rows(struct mysqlsrc *src, const char *sql, void (*fn)(MYSQL_ROW, void *), void *arg,
+              char **cause)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	if (mysql_real_query(src->db, sql, strlen(sql)) != 0 ||
+	    (res = mysql_store_result(src->db)) == NULL) {
+		*cause = xasprintf("mysql: reading the catalogue: %s", mysql_error(src->db));
+		return -1;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL)
+		fn(row, arg);
+	mysql_free_result(res);
+	return 0;
+}
+
+static void
+mysqlsrc_add_column(MYSQL_ROW row, void *arg)
+{
+	struct warmplan_table *t = arg;
+
+	if (row[0] == NULL)
+		return;
+	t->columns = xreallocarray(t->columns, t->ncolumns + 1, sizeof *t->columns);
+	t->columns[t->ncolumns].name = xstrdup(row[0]);
+	t->columns[t->ncolumns++].nullable = row[1] != NULL && strcmp(row[1], "YES") == 0;
+}
+
+static void
+mysqlsrc_add_index_column(MYSQL_ROW row, void *arg)
+{
+	struct warmplan_table *t = arg;
+	struct warmplan_index *ix = t->nunique > 0 ? &t->unique[t->nunique - 1] : NULL;
+	int nullable = 1;
+	size_t i;
+
+	if (row[0] == NULL || row[1] == NULL)
+		return;
+	if (ix == NULL || strcmp(ix->name, row[0]) != 0)
+		ix = warmplan_table_add_index(t, row[0], strcmp(row[0], "PRIMARY") == 0);
+	for (i = 0; i < t->ncolumns; i++)
+		if (strcasecmp(t->columns[i].name, row[1]) == 0)
+			nullable = t->columns[i].nullable;
+	warmplan_index_add_column(ix, row[1], nullable);
+}
+
+int
+mysqlsrc_catalogue(struct mysqlsrc *src, const char *table, struct warmplan_table *t, char **cause)
+{
+	const char *dot = strchr(table, '.');
+	char *esc = xmalloc(2 * strlen(table) + 1), *where, *sql;
+	int rv;
+
+	memset(t, 0, sizeof *t);
+	t->name = xstrdup(table);
+	mysql_real_escape_string(src->db, esc, table, (unsigned long)strlen(table));
+	if (dot != NULL)
+		where = xasprintf("TABLE_SCHEMA = SUBSTRING_INDEX('%s', '.', 1) AND "
+		                  "TABLE_NAME = SUBSTRING_INDEX('%s', '.', -1)",
+		                  esc, esc);
+	else
+		where = xasprintf("TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s'", esc);
+	free(esc);
+	sql = xasprintf("SELECT COLUMN_NAME, IS_NULLABLE FROM information_schema.COLUMNS "
+	                "WHERE %s ORDER BY ORDINAL_POSITION",
+	                where);
+	rv = mysqlsrc_rows(src, sql, mysqlsrc_add_column, t, cause);
+	free(sql);
+	/* Unique indexes in index order; PRIMARY first so it is found first. */
+	sql = xasprintf("SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+	                "WHERE %s AND NON_UNIQUE = 0 "
+	                "ORDER BY INDEX_NAME <> 'PRIMARY', INDEX_NAME, SEQ_IN_INDEX",
+	                where);
+	if (rv == 0)
+		rv = mysqlsrc_rows(src, sql, mysqlsrc_add_index_column, t, cause);
+	free(sql);
+	free(where);
+	if (rv != 0)
+		warmplan_table_free(t);
+	return rv;
+}
+
 struct mysqlsrc_scan *
-mysqlsrc_scan_new(const struct conf_dataset *ds)
+mysqlsrc_scan_new(const struct conf_dataset *ds, const struct warmplan *plan)
 {
 	struct mysqlsrc_scan *scan = xcalloc(1, sizeof *scan);
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	scan->ncols = ds->columns.count;
-	scan->key_index = scan->ncols;
+	scan->ncols = plan->nselect;
 	buf_adds(&b, "SELECT ");
-	for (i = 0; i < ds->columns.count; i++) {
-		if (strcmp(ds->columns.items[i], ds->key_column) == 0)
-			scan->key_index = i;
+	for (i = 0; i < plan->nselect; i++) {
 		buf_adds(&b, i ? "," : "");
-		mysqlsrc_quote(&b, ds->columns.items[i]);
-	}
-	if (scan->key_index == scan->ncols) {
-		buf_addc(&b, ',');
-		mysqlsrc_quote(&b, ds->key_column);
-		scan->ncols++;
+		mysqlsrc_quote(&b, plan->select[i]);
 	}
 	buf_adds(&b, " FROM ");
 	mysqlsrc_quote(&b, ds->table);
 	buf_adds(&b, " WHERE ");
 	scan->select = buf_detach(&b);
 	scan->filter = ds->where != NULL ? xasprintf("(%s) AND ", ds->where) : xstrdup("");
-	mysqlsrc_quote(&b, ds->key_column);
-	scan->key = buf_detach(&b);
-	buf_printf(&b, "SELECT MIN(%s), MAX(%s) FROM ", scan->key, scan->key);
+	scan->nkey = plan->nkey;
+	scan->keyq = xcalloc(plan->nkey, sizeof *scan->keyq);
+	scan->key_index = xcalloc(plan->nkey, sizeof *scan->key_index);
+	scan->key_numeric = xcalloc(plan->nkey, sizeof *scan->key_numeric);
+	buf_adds(&b, " ORDER BY ");
+	for (i = 0; i < plan->nkey; i++) {
+		struct buf q = BUF_INIT;
+
+		mysqlsrc_quote(&q, plan->select[plan->key[i]]);
+		scan->keyq[i] = buf_detach(&q);
+		scan->key_index[i] = plan->key[i];
+		buf_printf(&b, "%s%s", i ? "," : "", scan->keyq[i]);
+	}
+	scan->order = buf_detach(&b);
+	buf_printf(&b, "SELECT MIN(%s), MAX(%s) FROM ", scan->keyq[0], scan->keyq[0]);
 	mysqlsrc_quote(&b, ds->table);
 	if (ds->where != NULL)
 		buf_printf(&b, " WHERE (%s)", ds->where);
-	scan->count = buf_detach(&b);
+	scan->bounds = buf_detach(&b);
 	scan->table = xstrdup(ds->table);
 	return scan;
 }
@@ -205,12 +300,19 @@ mysqlsrc_scan_new(const struct conf_dataset *ds)
 void
 mysqlsrc_scan_free(struct mysqlsrc_scan *scan)
 {
+	size_t i;
+
 	if (scan == NULL)
 		return;
+	for (i = 0; i < scan->nkey; i++)
+		free(scan->keyq[i]);
+	free(scan->keyq);
+	free(scan->key_index);
+	free(scan->key_numeric);
 	free(scan->select);
 	free(scan->filter);
-	free(scan->key);
-	free(scan->count);
+	free(scan->order);
+	free(scan->bounds);
 	free(scan->table);
 	free(scan);
 }
@@ -222,13 +324,27 @@ mysqlsrc_is_integer(enum enum_field_types t)
 	       t == MYSQL_TYPE_INT24 || t == MYSQL_TYPE_LONGLONG;
 }
 
+/* How a column's text is written in JSON. */
+static int
+mysqlsrc_kind(enum enum_field_types t)
+{
+	if (mysqlsrc_is_integer(t) || t == MYSQL_TYPE_YEAR || t == MYSQL_TYPE_DECIMAL ||
+	    t == MYSQL_TYPE_NEWDECIMAL)
+		return ENCODE_EXACT;
+	if (t == MYSQL_TYPE_FLOAT || t == MYSQL_TYPE_DOUBLE)
+		return ENCODE_FLOAT;
+	if (t == MYSQL_TYPE_BIT)
+		return ENCODE_BIT;
+	return ENCODE_TEXT;
+}
+
 /* Column types, from a query that returns no rows. */
 static int
-mysqlsrc_types(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, struct mysqlsrc_shape *sh,
+mysqlsrc_types(struct mysqlsrc *src, struct mysqlsrc_scan *scan, struct mysqlsrc_shape *sh,
                char **cause)
 {
 	char *sql = xasprintf("%s%s1=0 LIMIT 0", scan->select, scan->filter);
-	MYSQL_FIELD *fields;
+	MYSQL_FIELD *fields, *k;
 	MYSQL_RES *res;
 	size_t i;
 
@@ -240,12 +356,16 @@ mysqlsrc_types(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, struct my
 	}
 	free(sql);
 	fields = mysql_fetch_fields(res);
-	sh->numeric = xcalloc(scan->ncols, sizeof *sh->numeric);
+	sh->kinds = xcalloc(scan->ncols, sizeof *sh->kinds);
 	for (i = 0; i < scan->ncols; i++)
-		sh->numeric[i] = IS_NUM(fields[i].type) ? 1 : 0;
-	sh->integer_key = mysqlsrc_is_integer(fields[scan->key_index].type) &&
-	                  !(fields[scan->key_index].flags & UNSIGNED_FLAG &&
-	                    fields[scan->key_index].type == MYSQL_TYPE_LONGLONG);
+		sh->kinds[i] = mysqlsrc_kind(fields[i].type);
+	/* Numbers compare as numbers only when written bare: '10' > '9' is false as text. */
+	for (i = 0; i < scan->nkey; i++)
+		scan->key_numeric[i] = sh->kinds[scan->key_index[i]] == ENCODE_EXACT ||
+		                       sh->kinds[scan->key_index[i]] == ENCODE_FLOAT;
+	k = &fields[scan->key_index[0]];
+	sh->ranged = mysqlsrc_is_integer(k->type) &&
+	             !(k->flags & UNSIGNED_FLAG && k->type == MYSQL_TYPE_LONGLONG);
 	mysql_free_result(res);
 	return 0;
 }
@@ -261,9 +381,7 @@ mysqlsrc_estimate(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
 {
 	/* In unsigned arithmetic: the span of a BIGINT key can exceed LLONG_MAX. */
 	unsigned long long uspan = (unsigned long long)sh->max - (unsigned long long)sh->min;
-	long long span = !sh->integer_key     ? 0
-	                 : uspan >= LLONG_MAX ? LLONG_MAX
-	                                      : (long long)uspan + 1;
+	long long span = !sh->ranged ? 0 : uspan >= LLONG_MAX ? LLONG_MAX : (long long)uspan + 1;
 	long long rows = 0;
 	const char *dot = strchr(scan->table, '.');
 	struct buf sql = BUF_INIT;
@@ -297,7 +415,7 @@ mysqlsrc_estimate(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
 }
 
 int
-mysqlsrc_shape(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, struct mysqlsrc_shape *sh,
+mysqlsrc_shape(struct mysqlsrc *src, struct mysqlsrc_scan *scan, struct mysqlsrc_shape *sh,
                char **cause)
 {
 	MYSQL_RES *res;
@@ -306,16 +424,16 @@ mysqlsrc_shape(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, struct my
 	memset(sh, 0, sizeof *sh);
 	if (mysqlsrc_types(src, scan, sh, cause) != 0)
 		return -1;
-	if (mysql_real_query(src->db, scan->count, strlen(scan->count)) != 0 ||
+	if (mysql_real_query(src->db, scan->bounds, strlen(scan->bounds)) != 0 ||
 	    (res = mysql_store_result(src->db)) == NULL) {
 		*cause = xasprintf("mysql: bounds of %s: %s", scan->table, mysql_error(src->db));
-		free(sh->numeric);
-		sh->numeric = NULL;
+		free(sh->kinds);
+		sh->kinds = NULL;
 		return -1;
 	}
 	row = mysql_fetch_row(res);
 	sh->empty = row == NULL || row[0] == NULL;
-	if (!sh->empty && sh->integer_key) {
+	if (!sh->empty && sh->ranged) {
 		sh->min = strtoll(row[0], NULL, 10);
 		sh->max = strtoll(row[1], NULL, 10);
 	}
@@ -325,87 +443,170 @@ mysqlsrc_shape(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, struct my
 	return 0;
 }
 
+/* Where a value lives in the arena while rows are still being added. */
+#define MYSQLSRC_NULL ((size_t)-1)
+
+/* Copies one row into the batch's arena; values hold arena offsets for now. */
+static void
+mysqlsrc_keep_row(struct mysqlsrc_batch *b, struct buf *arena, size_t *cap, MYSQL_ROW row,
+                  const unsigned long *len)
+{
+	size_t i, at;
+
+	if (b->nrows == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		b->values = xreallocarray(b->values, *cap * b->ncols + 1, sizeof *b->values);
+		b->lengths = xreallocarray(b->lengths, *cap * b->ncols + 1, sizeof *b->lengths);
+	}
+	for (i = 0; i < b->ncols; i++) {
+		at = b->nrows * b->ncols + i;
+		b->lengths[at] = row[i] != NULL ? len[i] : 0;
+		/* The offset rides in the pointer slot until the arena stops moving. */
+		b->values[at] =
+		        (const char *)(uintptr_t)(row[i] != NULL ? arena->len : MYSQLSRC_NULL);
+		if (row[i] != NULL) {
+			buf_add(arena, row[i], len[i]);
+			buf_addc(arena, '\0');
+			b->bytes += len[i];
+		}
+	}
+	b->nrows++;
+}
+
+/*
+ * Runs a page query row by row (mysql_use_result), copying rows until the
+ * byte bound is reached: a batch of wide rows never holds the whole result.
+ */
 static int
 mysqlsrc_run_batch(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, const char *sql,
-                   struct mysqlsrc_batch *b, char **cause)
+                   size_t limit, size_t max_bytes, struct mysqlsrc_batch *b, char **cause)
 {
+	struct buf arena = BUF_INIT;
+	size_t cap = 0, i, off;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	unsigned long *len;
-	size_t i, r = 0;
+	int cut = 0;
 
 	memset(b, 0, sizeof *b);
+	b->ncols = scan->ncols;
 	if (mysql_real_query(src->db, sql, strlen(sql)) != 0 ||
-	    (res = mysql_store_result(src->db)) == NULL) {
+	    (res = mysql_use_result(src->db)) == NULL) {
 		*cause = xasprintf("mysql: reading %s: %s", scan->table, mysql_error(src->db));
 		return -1;
 	}
-	b->result = res;
-	b->ncols = scan->ncols;
-	b->nrows = (size_t)mysql_num_rows(res);
-	b->values = xcalloc(b->nrows * b->ncols + 1, sizeof *b->values);
-	b->lengths = xcalloc(b->nrows * b->ncols + 1, sizeof *b->lengths);
-	while ((row = mysql_fetch_row(res)) != NULL && r < b->nrows) {
-		len = mysql_fetch_lengths(res);
-		for (i = 0; i < b->ncols; i++) {
-			b->values[r * b->ncols + i] = row[i];
-			b->lengths[r * b->ncols + i] = len[i];
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		mysqlsrc_keep_row(b, &arena, &cap, row, mysql_fetch_lengths(res));
+		if (max_bytes > 0 && b->bytes >= max_bytes) {
+			cut = 1;
+			break;
 		}
-		b->last_key = row[scan->key_index];
-		b->last_key_len = len[scan->key_index];
-		r++;
+	}
+	if (!cut && mysql_errno(src->db) != 0) {
+		*cause = xasprintf("mysql: reading %s: %s", scan->table, mysql_error(src->db));
+		mysql_free_result(res);
+		free(b->values);
+		free(b->lengths);
+		buf_free(&arena);
+		memset(b, 0, sizeof *b);
+		return -1;
+	}
+	/* After a cut this reads and discards the rest: the caller sizes limit to avoid it. */
+	mysql_free_result(res);
+	b->more = cut || (limit > 0 && b->nrows >= limit);
+	b->arena = arena.data != NULL ? buf_detach(&arena) : NULL;
+	for (i = 0; i < b->nrows * b->ncols; i++) {
+		off = (size_t)(uintptr_t)b->values[i];
+		b->values[i] = off == MYSQLSRC_NULL ? NULL : b->arena + off;
 	}
 	return 0;
 }
 
-int
-mysqlsrc_fetch_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, long long from,
-                   long long hi, size_t limit, struct mysqlsrc_batch *batch, char **cause)
+/* A key value as an SQL literal: bare for numbers (checked), else quoted and escaped. */
+static void
+mysqlsrc_literal(struct mysqlsrc *src, struct buf *sql, int numeric, const char *v, size_t len)
 {
-	char *sql = xasprintf("%s%s%s >= %lld AND %s <= %lld ORDER BY %s LIMIT %zu", scan->select,
-	                      scan->filter, scan->key, from, scan->key, hi, scan->key, limit);
-	int rv = mysqlsrc_run_batch(src, scan, sql, batch, cause);
+	char *esc;
+
+	if (numeric && len > 0 && strspn(v, "0123456789.-+eE") >= len) {
+		buf_add(sql, v, len);
+		return;
+	}
+	esc = xmalloc(2 * len + 1);
+	mysql_real_escape_string(src->db, esc, v, (unsigned long)len);
+	buf_printf(sql, "'%s'", esc);
+	free(esc);
+}
+
+/*
+ * Rows after the tuple (a1, .., an) in key order, written out as
+ * k1 > a1 OR (k1 = a1 AND k2 > a2) OR ...: MariaDB plans the row comparison
+ * (k1, k2) > (a1, a2) as a full index walk, this form as a range scan.
+ */
+static void
+mysqlsrc_after(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, struct buf *sql,
+               const char *const *after, const size_t *afterlen)
+{
+	size_t i, j;
+
+	buf_addc(sql, '(');
+	for (i = 0; i < scan->nkey; i++) {
+		buf_adds(sql, i ? " OR (" : "(");
+		for (j = 0; j < i; j++) {
+			buf_printf(sql, "%s = ", scan->keyq[j]);
+			mysqlsrc_literal(src, sql, scan->key_numeric[j], after[j], afterlen[j]);
+			buf_adds(sql, " AND ");
+		}
+		buf_printf(sql, "%s > ", scan->keyq[i]);
+		mysqlsrc_literal(src, sql, scan->key_numeric[i], after[i], afterlen[i]);
+		buf_addc(sql, ')');
+	}
+	buf_addc(sql, ')');
+}
+
+char *
+mysqlsrc_page_sql(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
+                  const struct mysqlsrc_page *page)
+{
+	struct buf sql = BUF_INIT;
+
+	buf_printf(&sql, "%s%s", scan->select, scan->filter);
+	if (page->bounded)
+		buf_printf(&sql, "%s >= %lld AND %s <= %lld AND ", scan->keyq[0], page->lo,
+		           scan->keyq[0], page->hi);
+	if (page->after != NULL)
+		mysqlsrc_after(src, scan, &sql, page->after, page->afterlen);
+	else
+		buf_adds(&sql, "1=1");
+	buf_printf(&sql, "%s LIMIT %zu", scan->order, page->limit);
+	return buf_detach(&sql);
+}
+
+int
+mysqlsrc_fetch(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
+               const struct mysqlsrc_page *page, struct mysqlsrc_batch *batch, char **cause)
+{
+	char *sql = mysqlsrc_page_sql(src, scan, page);
+	int rv = mysqlsrc_run_batch(src, scan, sql, page->limit, page->max_bytes, batch, cause);
 
 	free(sql);
 	return rv;
 }
 
 int
-mysqlsrc_fetch_after(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, const char *after,
-                     size_t afterlen, size_t limit, struct mysqlsrc_batch *batch, char **cause)
-{
-	struct buf sql = BUF_INIT;
-	char *esc;
-	int rv;
-
-	buf_printf(&sql, "%s%s", scan->select, scan->filter);
-	if (after != NULL) {
-		esc = xmalloc(2 * afterlen + 1);
-		mysql_real_escape_string(src->db, esc, after, (unsigned long)afterlen);
-		buf_printf(&sql, "%s > '%s' ", scan->key, esc);
-		free(esc);
-	} else
-		buf_adds(&sql, "1=1 ");
-	buf_printf(&sql, "ORDER BY %s LIMIT %zu", scan->key, limit);
-	rv = mysqlsrc_run_batch(src, scan, sql.data, batch, cause);
-	buf_free(&sql);
-	return rv;
-}
-
-int
 mysqlsrc_sample_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, const long long *points,
-                    size_t n, long long hi, struct mysqlsrc_batch *batch, char **cause)
+                    size_t n, long long hi, size_t max_bytes, struct mysqlsrc_batch *batch,
+                    char **cause)
 {
 	struct buf sql = BUF_INIT;
 	size_t i;
 	int rv;
 
 	for (i = 0; i < n; i++)
-		buf_printf(&sql, "%s(%s%s%s >= %lld AND %s <= %lld ORDER BY %s LIMIT 1)",
-		           i ? " UNION " : "", scan->select, scan->filter, scan->key, points[i],
-		           scan->key, hi, scan->key);
-	rv = mysqlsrc_run_batch(src, scan, sql.data ? sql.data : "SELECT 1 FROM DUAL WHERE 0",
-	                        batch, cause);
+		buf_printf(&sql, "%s(%s%s%s >= %lld AND %s <= %lld%s LIMIT 1)", i ? " UNION " : "",
+		           scan->select, scan->filter, scan->keyq[0], points[i], scan->keyq[0], hi,
+		           scan->order);
+	rv = mysqlsrc_run_batch(src, scan, sql.data ? sql.data : "SELECT 1 FROM DUAL WHERE 0", 0,
+	                        max_bytes, batch, cause);
 	buf_free(&sql);
 	return rv;
 }
@@ -413,8 +614,7 @@ mysqlsrc_sample_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, cons
 void
 mysqlsrc_batch_free(struct mysqlsrc_batch *b)
 {
-	if (b->result != NULL)
-		mysql_free_result(b->result);
+	free(b->arena);
 	free(b->values);
 	free(b->lengths);
 	memset(b, 0, sizeof *b);

@@ -34,6 +34,7 @@
 #include "redisconn.h"
 #include "restorepath.h"
 #include "warm.h"
+#include "warmplan.h"
 #include "xmalloc.h"
 
 #define WARM_RANGES_PER_WORKER 16
@@ -58,11 +59,13 @@ struct warm_job {
 	const struct warm_opts *opts;
 	const char *run_id;
 	struct encoder *enc;
+	struct warmplan plan;
 	struct mysqlsrc_scan *scan;
 	struct mysqlsrc_shape shape;
 	struct bucket bucket;
 	char *ckpt_path;
-	size_t batch_rows;
+	char *fingerprint;
+	size_t batch_rows, max_bytes;
 	const struct restorepath *rp; /* RESTORE payloads; NULL: commands */
 
 	pthread_mutex_t lock;
@@ -83,7 +86,7 @@ struct warm_job {
 	struct warm_sample samples[WARM_KEEP_SAMPLES];
 	size_t nsamples;
 
-	atomic_llong rows_read, keys_written, errors, reconnects;
+	atomic_llong rows_read, keys_written, keys_deleted, errors, reconnects;
 	atomic_int stop;               /* a failure: every worker stops */
 	atomic_int interrupted;        /* opts->stop was seen */
 	pthread_mutex_t progress_lock; /* one on_progress call at a time */
@@ -107,13 +110,14 @@ struct warm_worker {
 	struct redisconn *rc;
 	struct encode_out out;
 	struct buf payload, ttlms; /* the RESTORE of the current row */
+	size_t row_bytes;          /* bytes per row in the last batch: sizes the next LIMIT */
+	int logged_page;           /* the first page after a key was logged (debug) */
 };
 
-/* Where a worker is inside its range: the next key to read. */
+/* Where a worker is inside a range: after the last key read (a packed tuple). */
 struct warm_cursor {
-	struct checkpoint_range *range; /* integer keys */
-	long long next;
-	char *after; /* other keys: last key read, NULL at the start */
+	struct checkpoint_range *range;
+	char *after; /* NULL at the start of the range */
 	size_t afterlen;
 };
 
@@ -210,17 +214,80 @@ warm_connect(struct warm_worker *w, char **cause)
 	}
 }
 
+/*
+ * Rows to ask for: batch_rows, or fewer when the last rows were wide, so
+ * that a page ends by its LIMIT near max_batch_bytes rather than by a cut
+ * (after a cut the server still sends the rest of the page).
+ */
+static size_t
+warm_limit(const struct warm_worker *w, const struct warm_cursor *cur)
+{
+	const struct warm_job *job = w->job;
+	size_t limit = job->batch_rows, fit;
+	unsigned long long left;
+	long long from;
+
+	if (w->row_bytes > 0 && (fit = job->max_bytes / w->row_bytes + 1) < limit)
+		limit = fit;
+	/*
+	 * A single integer key holds at most one row per value: near the end of
+	 * a range, ask for (and reserve from the rate cap) only what can be left.
+	 */
+	if (job->ck.ranged && job->plan.nkey == 1) {
+		from = cur->range->lo;
+		if (cur->after != NULL) {
+			from = strtoll(strchr(cur->after, ':') + 1, NULL, 10);
+			if (from >= cur->range->hi)
+				return 1;
+			from++;
+		}
+		left = (unsigned long long)cur->range->hi - (unsigned long long)from + 1;
+		if (left < limit)
+			limit = (size_t)left;
+	}
+	return limit;
+}
+
 static int
-warm_fetch(struct warm_worker *w, const struct warm_cursor *cur, struct mysqlsrc_batch *b,
-           char **cause)
+warm_fetch(struct warm_worker *w, const struct warm_cursor *cur, size_t limit,
+           struct mysqlsrc_batch *b, char **cause)
 {
 	struct warm_job *job = w->job;
+	struct mysqlsrc_page page;
+	const char **after = NULL;
+	size_t *afterlen = NULL;
+	int rv;
 
-	if (cur->range != NULL)
-		return mysqlsrc_fetch_int(w->src, job->scan, cur->next, cur->range->hi,
-		                          job->batch_rows, b, cause);
-	return mysqlsrc_fetch_after(w->src, job->scan, cur->after, cur->afterlen, job->batch_rows,
-	                            b, cause);
+	memset(&page, 0, sizeof page);
+	page.bounded = job->ck.ranged;
+	page.lo = cur->range->lo;
+	page.hi = cur->range->hi;
+	page.limit = limit;
+	page.max_bytes = job->max_bytes;
+	if (cur->after != NULL) {
+		after = xcalloc(job->plan.nkey, sizeof *after);
+		afterlen = xcalloc(job->plan.nkey, sizeof *afterlen);
+		if (warmplan_tuple_unpack(cur->after, cur->afterlen, job->plan.nkey, after,
+		                          afterlen) != 0)
+			fatal("warm: a key tuple of our own does not unpack");
+		page.after = after;
+		page.afterlen = afterlen;
+		/* One page query per worker in the debug log, for EXPLAIN. */
+		if (!w->logged_page && log_enabled(LOG_LEVEL_DEBUG)) {
+			char *sql = mysqlsrc_page_sql(w->src, job->scan, &page);
+
+			log_debug("warm %s: worker %d: page query: %s", job->ds->name, w->index,
+			          sql);
+			free(sql);
+			w->logged_page = 1;
+		}
+	}
+	rv = mysqlsrc_fetch(w->src, job->scan, &page, b, cause);
+	free(after);
+	free(afterlen);
+	if (rv == 0 && b->nrows > 0)
+		w->row_bytes = b->bytes / b->nrows + 1;
+	return rv;
 }
 
 static void
@@ -266,7 +333,8 @@ warm_append_restore(struct warm_worker *w)
 
 /* Encodes a batch into the Redis output buffer; returns the commands queued. */
 static size_t
-warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t *keys)
+warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t *keys,
+                  size_t *deleted)
 {
 	struct warm_job *job = w->job;
 	struct encode_row row;
@@ -274,7 +342,7 @@ warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t 
 	char *cause = NULL, *msg;
 	int c;
 
-	*keys = 0;
+	*keys = *deleted = 0;
 	for (r = 0; r < b->nrows; r++) {
 		row.values = b->values + r * b->ncols;
 		row.lengths = b->lengths + r * b->ncols;
@@ -286,12 +354,17 @@ warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t 
 			cause = NULL;
 			continue;
 		}
-		(*keys)++;
+		if (w->out.deleted)
+			(*deleted)++;
+		else
+			(*keys)++;
 		if (job->opts->dry_run) {
-			warm_keep_sample(job, &w->out);
+			if (!w->out.deleted)
+				warm_keep_sample(job, &w->out);
 			continue;
 		}
-		if (job->rp != NULL && warm_append_restore(w)) {
+		/* A DEL (the row's value is gone) stays a command. */
+		if (job->rp != NULL && !w->out.deleted && warm_append_restore(w)) {
 			ncmds++;
 			continue;
 		}
@@ -302,23 +375,32 @@ warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t 
 	return ncmds;
 }
 
-/* Moves the cursor past the batch just read. */
+/* Moves the cursor past the batch just read: to its last row's key. */
 static void
-warm_advance(struct warm_cursor *cur, const struct mysqlsrc_batch *b)
+warm_advance(struct warm_job *job, struct warm_cursor *cur, const struct mysqlsrc_batch *b)
 {
-	if (cur->range != NULL) {
-		long long last = strtoll(b->last_key, NULL, 10);
+	const char *const *last = b->values + (b->nrows - 1) * b->ncols;
+	const size_t *lastlen = b->lengths + (b->nrows - 1) * b->ncols;
+	const char **vals = xcalloc(job->plan.nkey, sizeof *vals);
+	size_t *lens = xcalloc(job->plan.nkey, sizeof *lens), i;
+	struct buf t = BUF_INIT;
 
-		/* At the very top of the type the next read repeats one row: harmless. */
-		cur->next = last == LLONG_MAX ? last : last + 1;
-		return;
+	for (i = 0; i < job->plan.nkey; i++) {
+		vals[i] = last[job->plan.key[i]];
+		lens[i] = lastlen[job->plan.key[i]];
 	}
+	warmplan_tuple_pack(&t, vals, lens, job->plan.nkey);
 	free(cur->after);
-	cur->after = xmalloc(b->last_key_len + 1);
-	memcpy(cur->after, b->last_key, b->last_key_len);
-	cur->after[b->last_key_len] = '\0';
-	cur->afterlen = b->last_key_len;
+	cur->afterlen = t.len;
+	cur->after = buf_detach(&t);
+	free(vals);
+	free(lens);
 }
+
+/* What a batch adds to the run's totals once acknowledged. */
+struct warm_counts {
+	size_t rows, keys, deleted;
+};
 
 /*
  * Records that every key before cur is in Redis. The checkpoint file is
@@ -327,21 +409,16 @@ warm_advance(struct warm_cursor *cur, const struct mysqlsrc_batch *b)
  * save, which --resume then re-reads (and re-writes: writes are idempotent).
  */
 static void
-warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done)
+warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done, const struct warm_counts *n)
 {
 	pthread_mutex_lock(&job->lock);
-	if (cur->range != NULL) {
-		cur->range->next = cur->next;
-		cur->range->done = done;
-	} else {
-		free(job->ck.after);
-		job->ck.after = NULL;
-		if (cur->after != NULL) {
-			job->ck.after = xmalloc(cur->afterlen + 1);
-			memcpy(job->ck.after, cur->after, cur->afterlen + 1);
-		}
-		job->ck.afterlen = cur->afterlen;
-		job->ck.after_done = done;
+	checkpoint_range_set(cur->range, cur->after, cur->afterlen);
+	cur->range->done = done;
+	/* Totals move with the cursor, so a resumed leg adds to exactly what was acknowledged. */
+	if (n != NULL) {
+		job->ck.rows_read += (long long)n->rows;
+		job->ck.keys_written += (long long)n->keys;
+		job->ck.keys_deleted += (long long)n->deleted;
 	}
 	job->ck_seq++;
 	pthread_cond_signal(&job->ck_changed);
@@ -395,7 +472,8 @@ warm_saver_main(void *arg)
 /* What is sent but not yet acknowledged. */
 struct warm_inflight {
 	int active;
-	size_t ncmds, keys;
+	size_t ncmds;
+	struct warm_counts n;
 	struct warm_cursor end;
 };
 
@@ -431,11 +509,13 @@ warm_settle(struct warm_worker *w, struct warm_inflight *f, int last, char **cau
 		free(first);
 	}
 	/* A refused command leaves its key unwritten (or without its expiry). */
-	if (!job->opts->dry_run)
-		atomic_fetch_add(&job->keys_written,
-		                 (long long)(f->keys - (errors < f->keys ? errors : f->keys)));
+	f->n.keys -= errors < f->n.keys ? errors : f->n.keys;
+	if (!job->opts->dry_run) {
+		atomic_fetch_add(&job->keys_written, (long long)f->n.keys);
+		atomic_fetch_add(&job->keys_deleted, (long long)f->n.deleted);
+	}
 	f->active = 0;
-	warm_ack(job, &f->end, last);
+	warm_ack(job, &f->end, last, &f->n);
 	return 0;
 }
 
@@ -446,29 +526,13 @@ warm_cursor_from_checkpoint(struct warm_job *job, struct checkpoint_range *range
 {
 	pthread_mutex_lock(&job->lock);
 	cur->range = range;
-	cur->next = range != NULL ? range->next : 0;
 	cur->after = NULL;
-	cur->afterlen = job->ck.afterlen;
-	if (range == NULL && job->ck.after != NULL) {
-		cur->after = xmalloc(job->ck.afterlen + 1);
-		memcpy(cur->after, job->ck.after, job->ck.afterlen + 1);
+	cur->afterlen = range->afterlen;
+	if (range->after != NULL) {
+		cur->after = xmalloc(range->afterlen + 1);
+		memcpy(cur->after, range->after, range->afterlen + 1);
 	}
 	pthread_mutex_unlock(&job->lock);
-}
-
-/*
- * Rows the next page can hold at most, to reserve from the rate cap: a
- * page, or fewer near the end of an integer range (whose keys are unique).
- */
-static size_t
-warm_page_rows(const struct warm_job *job, const struct warm_cursor *pos)
-{
-	unsigned long long left;
-
-	if (pos->range == NULL || pos->next > pos->range->hi)
-		return job->batch_rows;
-	left = (unsigned long long)pos->range->hi - (unsigned long long)pos->next + 1;
-	return left < job->batch_rows ? (size_t)left : job->batch_rows;
 }
 
 /*
@@ -483,13 +547,14 @@ struct warm_pipe {
 };
 
 static void
-warm_pipe_push(struct warm_pipe *p, size_t ncmds, size_t keys, const struct warm_cursor *end)
+warm_pipe_push(struct warm_pipe *p, size_t ncmds, const struct warm_counts *n,
+               const struct warm_cursor *end)
 {
 	struct warm_inflight *f = &p->q[(p->head + p->n++) % WARM_INFLIGHT];
 
 	f->active = 1;
 	f->ncmds = ncmds;
-	f->keys = keys;
+	f->n = *n;
 	warm_cursor_copy(&f->end, end);
 }
 
@@ -544,18 +609,19 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 {
 	struct warm_job *job = w->job;
 	struct warm_pipe p;
+	struct warm_counts n;
 	struct warm_cursor pos;
 	struct mysqlsrc_batch b;
-	size_t ncmds, keys, rows, want;
+	size_t ncmds, rows, want;
 	char *why = NULL;
-	int rv = 0;
+	int rv = 0, more;
 
 	memset(&p, 0, sizeof p);
 	warm_cursor_from_checkpoint(job, range, &pos);
 	while (!warm_stopping(job)) {
-		want = warm_page_rows(job, &pos);
+		want = warm_limit(w, &pos);
 		bucket_take(&job->bucket, (double)want);
-		if (warm_fetch(w, &pos, &b, cause) != 0) {
+		if (warm_fetch(w, &pos, want, &b, cause) != 0) {
 			mysqlsrc_close(w->src);
 			w->src = NULL;
 			/* Settle what Redis holds, or its replies would meet the next pass. */
@@ -569,15 +635,17 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		/* The cap is on rows read: a short page pays only for what it read. */
 		bucket_refund(&job->bucket, (double)(want - (rows < want ? rows : want)));
 		atomic_fetch_add(&job->rows_read, (long long)rows);
-		ncmds = warm_encode_batch(w, &b, &keys);
+		n.rows = rows;
+		ncmds = warm_encode_batch(w, &b, &n.keys, &n.deleted);
+		more = b.more;
 		if (rows > 0)
-			warm_advance(&pos, &b);
+			warm_advance(job, &pos, &b);
 		mysqlsrc_batch_free(&b);
 		if (rows == 0) {
 			/* The newest batch in flight carries "done"; with none, an empty (rest of
 			 * a) range. */
 			if (p.n == 0)
-				warm_ack(job, &pos, 1);
+				warm_ack(job, &pos, 1, NULL);
 			else if (warm_pipe_drain(w, &p, 1, cause) != 0)
 				rv = warm_redis_broke(w, &p);
 			break;
@@ -587,10 +655,10 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 			rv = warm_redis_broke(w, &p);
 			break;
 		}
-		warm_pipe_push(&p, ncmds, keys, &pos);
+		warm_pipe_push(&p, ncmds, &n, &pos);
 		warm_report_progress(job, 0);
-		if (rows < job->batch_rows) {
-			/* A short page is the last one: no need to ask again. */
+		if (!more) {
+			/* A page short of its LIMIT is the last one: no need to ask again. */
 			if (warm_pipe_drain(w, &p, 1, cause) != 0)
 				rv = warm_redis_broke(w, &p);
 			break;
@@ -665,12 +733,9 @@ warm_worker_main(void *arg)
 	struct checkpoint_range *range;
 	char *cause = NULL;
 
-	if (job->ck.integer_key) {
-		while (!warm_stopping(job) && (range = warm_take_range(job)) != NULL)
-			if (warm_range(w, range, &cause) != 0)
-				break;
-	} else if (w->index == 0 && !job->ck.after_done)
-		(void)warm_range(w, NULL, &cause);
+	while (!warm_stopping(job) && (range = warm_take_range(job)) != NULL)
+		if (warm_range(w, range, &cause) != 0)
+			break;
 	/* A connection lost while stopping on request does not make the run failed. */
 	if (cause != NULL && atomic_load(&job->interrupted))
 		log_warn("warm %s: worker %d: %s", job->ds->name, w->index, cause);
@@ -688,57 +753,88 @@ warm_worker_main(void *arg)
 	return NULL;
 }
 
-/* Splits [min, max] into more ranges than workers, so a slow range does not idle the rest. */
+/*
+ * A fresh checkpoint: [min, max] of an integer first key column split into
+ * more ranges than workers, so a slow range does not idle the rest; one
+ * unbounded range otherwise.
+ */
 static void
 warm_plan(struct warm_job *job, long long workers)
 {
-	unsigned long long span, step, n = (unsigned long long)workers * WARM_RANGES_PER_WORKER;
-	long long lo, min = job->shape.min, max = job->shape.max;
 	struct checkpoint *ck = &job->ck;
 
-	ck->integer_key = job->shape.integer_key;
-	if (!ck->integer_key || job->shape.empty)
-		return;
-	span = (unsigned long long)max - (unsigned long long)min; /* one less than the count */
-	if (span < ULLONG_MAX && n > span + 1) /* span + 1 keys; all of them wraps */
-		n = span + 1;
-	step = span / n + 1;
-	for (lo = min;;) {
-		ck->ranges = xreallocarray(ck->ranges, ck->nranges + 1, sizeof *ck->ranges);
-		ck->ranges[ck->nranges].lo = lo;
-		ck->ranges[ck->nranges].next = lo;
-		ck->ranges[ck->nranges].done = 0;
-		if ((unsigned long long)max - (unsigned long long)lo < step) {
-			ck->ranges[ck->nranges++].hi = max;
-			break;
-		}
-		ck->ranges[ck->nranges++].hi = (long long)((unsigned long long)lo + step - 1);
-		lo = (long long)((unsigned long long)lo + step);
+	ck->dataset = xstrdup(job->ds->name);
+	ck->run_id = xstrdup(job->run_id);
+	ck->fingerprint = xstrdup(job->fingerprint);
+	ck->created = (long long)clocks_wall();
+	ck->ranged = job->shape.ranged && !job->shape.empty;
+	if (ck->ranged)
+		warmplan_split(ck, job->shape.min, job->shape.max,
+		               (unsigned long long)workers * WARM_RANGES_PER_WORKER);
+	else {
+		ck->ranges = xcalloc(1, sizeof *ck->ranges);
+		ck->nranges = 1;
 	}
 }
 
-/* Loads the checkpoint of an interrupted run; 1 when there is none to resume. */
+/* Rows added outside the old span since the interruption get ranges of their own. */
+static void
+warm_resume_span(struct warm_job *job)
+{
+	struct checkpoint *ck = &job->ck;
+	struct checkpoint_range *r;
+
+	if (!ck->ranged || job->shape.empty)
+		return;
+	if (job->shape.min < ck->ranges[0].lo) {
+		ck->ranges = xreallocarray(ck->ranges, ck->nranges + 1, sizeof *ck->ranges);
+		memmove(ck->ranges + 1, ck->ranges, ck->nranges++ * sizeof *ck->ranges);
+		memset(&ck->ranges[0], 0, sizeof ck->ranges[0]);
+		ck->ranges[0].lo = job->shape.min;
+		ck->ranges[0].hi = ck->ranges[1].lo - 1;
+	}
+	if (job->shape.max > ck->ranges[ck->nranges - 1].hi) {
+		ck->ranges = xreallocarray(ck->ranges, ck->nranges + 1, sizeof *ck->ranges);
+		r = &ck->ranges[ck->nranges++];
+		memset(r, 0, sizeof *r);
+		r->lo = ck->ranges[ck->nranges - 2].hi + 1;
+		r->hi = job->shape.max;
+	}
+}
+
+/*
+ * Loads the checkpoint of an interrupted run; 1 when there is none to
+ * resume, or when it was written for another definition of the dataset
+ * (then the run starts over, and says why: never a mix of two).
+ */
 static int
 warm_resume(struct warm_job *job, char **cause)
 {
 	struct checkpoint *ck = &job->ck;
+	const char *why = NULL;
 	int rv;
 
 	if ((rv = checkpoint_load(job->ckpt_path, ck, cause)) != 0)
 		return rv;
-	if (strcmp(ck->dataset, job->ds->name) != 0 || ck->integer_key != job->shape.integer_key) {
-		*cause = xasprintf("checkpoint %s does not match dataset %s; remove it",
-		                   job->ckpt_path, job->ds->name);
+	if (strcmp(ck->dataset, job->ds->name) != 0)
+		why = "it belongs to another dataset";
+	else if (strcmp(ck->fingerprint, job->fingerprint) != 0)
+		why = "the dataset's table, where, columns, key, type, value_column or ttl changed "
+		      "since it was written";
+	else if (ck->ranged != (job->shape.ranged && !job->shape.empty) &&
+	         !(ck->ranged && job->shape.empty))
+		why = "the key's type changed since it was written";
+	if (why != NULL) {
+		log_warn("warm %s: checkpoint %s (run %s): %s; starting over", job->ds->name,
+		         job->ckpt_path, ck->run_id, why);
 		checkpoint_free(ck);
-		return -1;
+		return 1;
 	}
-	/* Rows added past the old end since the interruption belong to the last range. */
-	if (ck->integer_key && !job->shape.empty &&
-	    job->shape.max > ck->ranges[ck->nranges - 1].hi) {
-		ck->ranges[ck->nranges - 1].hi = job->shape.max;
-		ck->ranges[ck->nranges - 1].done = 0;
-	}
-	log_info("warm %s: resuming run %s", job->ds->name, ck->run_id);
+	warm_resume_span(job);
+	log_info("warm %s: resuming run %s from a checkpoint %.0f minutes old (%lld keys written "
+	         "before)",
+	         job->ds->name, ck->run_id, (clocks_wall() - (double)ck->created) / 60,
+	         ck->keys_written);
 	return 0;
 }
 
@@ -822,34 +918,33 @@ warm_workers(struct warm_job *job, long long nworkers)
 }
 
 /*
- * Reads the sample rows: spread evenly over the key span (a few UNION
- * queries of LIMIT 1 look-ups), or the first ones for a non-integer key.
- * Returns the number of batches filled, or (size_t)-1.
+ * Reads sample rows i..i+k of n: spread evenly over the key span (one UNION
+ * query of LIMIT 1 look-ups), or the first n rows for a key without ranges.
+ * Batches are bounded by max_batch_bytes like the workers' pages.
  */
-static size_t
-warm_sample_rows(struct warm_job *job, struct mysqlsrc *src, struct mysqlsrc_batch *rows, size_t n,
-                 char **cause)
+static int
+warm_sample_chunk(struct warm_job *job, struct mysqlsrc *src, size_t i, size_t k, size_t n,
+                  struct mysqlsrc_batch *b, char **cause)
 {
 	unsigned long long span =
 	        (unsigned long long)job->shape.max - (unsigned long long)job->shape.min;
 	long long points[WARM_SAMPLE_CHUNK];
-	size_t i, k, got = 0;
+	struct mysqlsrc_page page;
+	size_t j;
 
-	if (!job->shape.integer_key)
-		return mysqlsrc_fetch_after(src, job->scan, NULL, 0, n, &rows[0], cause) != 0
-		               ? (size_t)-1
-		               : 1;
-	for (i = 0; i < n; i += k) {
-		for (k = 0; k < WARM_SAMPLE_CHUNK && i + k < n; k++)
-			points[k] = (long long)((unsigned long long)job->shape.min +
-			                        (unsigned long long)((long double)span *
-			                                             (long double)(i + k) /
-			                                             (long double)n));
-		if (mysqlsrc_sample_int(src, job->scan, points, k, job->shape.max, &rows[got++],
-		                        cause) != 0)
-			return (size_t)-1;
+	if (!job->ck.ranged) {
+		memset(&page, 0, sizeof page);
+		page.limit = n;
+		page.max_bytes = job->max_bytes;
+		return mysqlsrc_fetch(src, job->scan, &page, b, cause);
 	}
-	return got;
+	for (j = 0; j < k; j++)
+		points[j] =
+		        (long long)((unsigned long long)job->shape.min +
+		                    (unsigned long long)((long double)span * (long double)(i + j) /
+		                                         (long double)n));
+	return mysqlsrc_sample_int(src, job->scan, points, k, job->shape.max, job->max_bytes, b,
+	                           cause);
 }
 
 static void
@@ -894,7 +989,12 @@ warm_compare(struct warm_job *job, const struct encode_out *out, const struct re
 	job->sampled++;
 	if (value->type == REDIS_REPLY_T_NIL ||
 	    (value->type == REDIS_REPLY_T_ARRAY && value->elements == 0)) {
-		warm_mismatch(job, out->key, out->keylen, "missing");
+		if (!out->deleted)
+			warm_mismatch(job, out->key, out->keylen, "missing");
+		return;
+	}
+	if (out->deleted) {
+		warm_mismatch(job, out->key, out->keylen, "present, but its value is NULL");
 		return;
 	}
 	if (job->ds->type == CONF_VALUE_HASH
@@ -949,55 +1049,76 @@ warm_queue_read(struct warm_job *job, struct redisconn *rc, const struct mysqlsr
 	}
 }
 
+/* Reads back one chunk of sample rows and compares them with Redis. */
+static int
+warm_verify_batch(struct warm_job *job, struct redisconn *rc, const struct mysqlsrc_batch *b,
+                  struct encode_out *out, char **cause)
+{
+	struct redis_reply *value = NULL, *ttl = NULL;
+	size_t r;
+
+	for (r = 0; r < b->nrows; r++)
+		warm_queue_read(job, rc, b, r, out);
+	if (redisconn_flush(rc, cause) != 0)
+		return -1;
+	for (r = 0; r < b->nrows; r++) {
+		if (!warm_encode_sample(job, b, r, out))
+			continue;
+		if (redisconn_read(rc, &value, cause) != 0 ||
+		    (job->ds->ttl > 0 && redisconn_read(rc, &ttl, cause) != 0)) {
+			redis_reply_free(value);
+			return -1;
+		}
+		warm_compare(job, out, value, out->deleted ? NULL : ttl);
+		redis_reply_free(value);
+		redis_reply_free(ttl);
+		value = ttl = NULL;
+	}
+	return 0;
+}
+
 static int
 warm_verify(struct warm_job *job, char **cause)
 {
-	size_t n = (size_t)job->conf->warm.verify_sample, nb, i, r;
-	size_t nbatches = n / WARM_SAMPLE_CHUNK + 2;
-	struct mysqlsrc_batch *rows = xcalloc(nbatches, sizeof *rows);
-	struct redis_reply *value = NULL, *ttl = NULL;
+	size_t n = (size_t)job->conf->warm.verify_sample, i, k, fit = WARM_SAMPLE_CHUNK;
 	struct mysqlsrc *src = NULL;
 	struct redisconn *rc = NULL;
+	struct mysqlsrc_batch b;
 	struct encode_out out;
 	int rv = -1;
 
 	encode_out_init(&out);
 	if ((src = mysqlsrc_connect(job->conf, cause)) == NULL ||
-	    (rc = redisconn_open(job->conf, cause)) == NULL ||
-	    (nb = warm_sample_rows(job, src, rows, n, cause)) == (size_t)-1)
+	    (rc = redisconn_open(job->conf, cause)) == NULL)
 		goto out;
-	for (i = 0; i < nb; i++)
-		for (r = 0; r < rows[i].nrows; r++)
-			warm_queue_read(job, rc, &rows[i], r, &out);
-	if (redisconn_flush(rc, cause) != 0)
-		goto out;
-	for (i = 0; i < nb; i++) {
-		for (r = 0; r < rows[i].nrows; r++) {
-			if (!warm_encode_sample(job, &rows[i], r, &out))
-				continue;
-			if (redisconn_read(rc, &value, cause) != 0 ||
-			    (job->ds->ttl > 0 && redisconn_read(rc, &ttl, cause) != 0))
-				goto out;
-			warm_compare(job, &out, value, ttl);
-			redis_reply_free(value);
-			redis_reply_free(ttl);
-			value = ttl = NULL;
-		}
+	/* Chunk by chunk, so the sample of a table of wide rows stays within the byte bound. */
+	for (i = 0; i < n; i += k) {
+		k = !job->ck.ranged ? n : n - i < fit ? n - i : fit;
+		if (warm_sample_chunk(job, src, i, k, n, &b, cause) != 0)
+			goto out;
+		/* Wide rows: fewer look-ups per query, so the next chunk ends by itself. */
+		if (b.nrows > 0 && b.bytes / b.nrows > 0 &&
+		    job->max_bytes / (b.bytes / b.nrows) + 1 < fit)
+			fit = job->max_bytes / (b.bytes / b.nrows) + 1;
+		rv = warm_verify_batch(job, rc, &b, &out, cause);
+		mysqlsrc_batch_free(&b);
+		if (rv != 0)
+			goto out;
+		rv = -1;
 	}
 	rv = 0;
 out:
-	redis_reply_free(value);
-	redis_reply_free(ttl);
-	for (i = 0; i < nbatches; i++)
-		mysqlsrc_batch_free(&rows[i]);
-	free(rows);
 	encode_out_free(&out);
 	redisconn_close(rc);
 	mysqlsrc_close(src);
 	return rv;
 }
 
-/* cachewarden:generation:<dataset>, read by restore detection. */
+/*
+ * cachewarden:generation:<dataset>, read by restore detection; written only
+ * when the dataset ends ok. The one writer of the marker (to move whole to
+ * the restore module).
+ */
 static int
 warm_mark_generation(struct warm_job *job, char **cause)
 {
@@ -1015,7 +1136,7 @@ warm_mark_generation(struct warm_job *job, char **cause)
 	json_init(&j, &v);
 	json_object_begin(&j, NULL);
 	json_string(&j, "finished_at", when);
-	json_int(&j, "rows", atomic_load(&job->keys_written));
+	json_int(&j, "rows", job->ck.keys_written); /* every leg of the run, resumed ones too */
 	json_string(&j, "host", job->conf->agent.name);
 	json_string(&j, "run_id", job->run_id);
 	json_object_end(&j);
@@ -1060,6 +1181,9 @@ warm_report_dataset(struct json *j, struct warm_job *job)
 	json_string(j, "status", warm_job_status(job));
 	json_int(j, "rows_read", rows);
 	json_int(j, "keys_written", atomic_load(&job->keys_written));
+	json_int(j, "keys_deleted", atomic_load(&job->keys_deleted));
+	if (job->plan.key_name != NULL)
+		json_string(j, "key", job->plan.key_name);
 	json_int(j, "errors", atomic_load(&job->errors));
 	json_double(j, "rows_per_sec", secs > 0 ? (double)(long long)(rows / secs) : 0);
 	json_double(j, "seconds", (double)(long long)(secs * 1000) / 1000);
@@ -1094,26 +1218,52 @@ warm_report_dataset(struct json *j, struct warm_job *job)
 	json_object_end(j);
 }
 
-/* Reads the table's shape and prepares the encoder and the ranges. */
+/*
+ * Reads the catalogue and the table's shape, and checks the dataset against
+ * them (refused before any write when it cannot be read completely or its
+ * keys would collide); then prepares the encoder and the ranges.
+ */
+static int
+warm_inspect(struct warm_job *job, char **cause)
+{
+	const struct conf_dataset *ds = job->ds;
+	struct warmplan_table table;
+	struct mysqlsrc *src;
+	char *why = NULL;
+	int rv;
+
+	if ((src = mysqlsrc_connect(job->conf, cause)) == NULL)
+		return -1;
+	if ((rv = mysqlsrc_catalogue(src, ds->table, &table, cause)) == 0) {
+		if ((rv = warmplan_make(ds, &table, &job->plan, &why)) != 0)
+			*cause = xasprintf("refused before any write: %s", why);
+		free(why);
+		warmplan_table_free(&table);
+	}
+	if (rv == 0) {
+		job->scan = mysqlsrc_scan_new(ds, &job->plan);
+		rv = mysqlsrc_shape(src, job->scan, &job->shape, cause);
+	}
+	mysqlsrc_close(src);
+	return rv;
+}
+
 static int
 warm_prepare(struct warm_job *job, long long workers, char **cause)
 {
 	const struct conf_dataset *ds = job->ds;
-	struct mysqlsrc *src;
 	int rv;
 
-	job->scan = mysqlsrc_scan_new(ds);
-	if ((src = mysqlsrc_connect(job->conf, cause)) == NULL)
+	if (warm_inspect(job, cause) != 0 ||
+	    (job->enc = encode_new(ds, (const char *const *)job->plan.select, job->plan.nselect,
+	                           job->shape.kinds, job->conf->warm.ttl_jitter, cause)) == NULL)
 		return -1;
-	rv = mysqlsrc_shape(src, job->scan, &job->shape, cause);
-	mysqlsrc_close(src);
-	if (rv != 0 || (job->enc = encode_new(ds, job->shape.numeric, job->conf->warm.ttl_jitter,
-	                                      cause)) == NULL)
-		return -1;
-	if (!job->shape.integer_key)
-		log_warn("warm %s: key column %s is not an integer: reading it as one sequential "
-		         "range",
-		         ds->name, ds->key_column);
+	job->fingerprint = warmplan_fingerprint(ds, &job->plan);
+	log_debug("warm %s: pages follow key %s of %s", ds->name, job->plan.key_name, ds->table);
+	if (!job->shape.ranged)
+		log_info("warm %s: the first column of key %s is not a signed integer: one worker "
+		         "reads the table in key order",
+		         ds->name, job->plan.key_name);
 	job->ckpt_path = checkpoint_path(job->conf->agent.state_dir, ds->name);
 	if (!job->opts->dry_run && fileio_mkdirs(job->conf->agent.state_dir, 0700, cause) != 0)
 		return -1;
@@ -1122,11 +1272,8 @@ warm_prepare(struct warm_job *job, long long workers, char **cause)
 		return -1;
 	if (rv == 1) {
 		if (job->opts->resume)
-			log_info("warm %s: no interrupted run to resume; starting afresh",
-			         ds->name);
+			log_info("warm %s: no run to resume; starting afresh", ds->name);
 		warm_plan(job, workers);
-		job->ck.dataset = xstrdup(ds->name);
-		job->ck.run_id = xstrdup(job->run_id);
 	}
 	if (!job->opts->dry_run && checkpoint_save(job->ckpt_path, &job->ck, cause) != 0)
 		return -1;
@@ -1138,8 +1285,6 @@ warm_all_done(const struct checkpoint *ck)
 {
 	size_t i;
 
-	if (!ck->integer_key)
-		return ck->after_done;
 	for (i = 0; i < ck->nranges; i++)
 		if (!ck->ranges[i].done)
 			return 0;
@@ -1162,9 +1307,10 @@ warm_dataset(struct warm_job *job, long long workers)
 	            (double)job->batch_rows);
 	job->started = clocks_mono();
 	if (!job->shape.empty)
-		warm_workers(job, job->ck.integer_key ? workers : 1);
+		warm_workers(job, job->ck.ranged ? workers : 1);
 	else
-		job->ck.after_done = 1;
+		for (size_t i = 0; i < job->ck.nranges; i++)
+			job->ck.ranges[i].done = 1;
 	job->elapsed = clocks_mono() - job->started;
 	job->finished_at = clocks_wall();
 	bucket_destroy(&job->bucket);
@@ -1182,8 +1328,16 @@ warm_dataset(struct warm_job *job, long long workers)
 	}
 	t = clocks_mono();
 	if (checkpoint_remove(job->ckpt_path, &cause) != 0 ||
-	    (job->conf->warm.verify_sample > 0 && warm_verify(job, &cause) != 0) ||
-	    warm_mark_generation(job, &cause) != 0)
+	    (job->conf->warm.verify_sample > 0 && !job->shape.empty &&
+	     warm_verify(job, &cause) != 0)) {
+		warm_fail(job, cause);
+		return;
+	}
+	/* A partial cache must not look complete to restore detection. */
+	if (strcmp(warm_job_status(job), "ok") != 0)
+		log_warn("warm %s: %s: the generation marker is left as it was", job->ds->name,
+		         warm_job_status(job));
+	else if (warm_mark_generation(job, &cause) != 0)
 		warm_fail(job, cause);
 	log_debug("warm %s: read-back and marker took %.3f s", job->ds->name, clocks_mono() - t);
 }
@@ -1198,6 +1352,7 @@ warm_job_init(struct warm_job *job, const struct conf *conf, const struct conf_d
 	job->opts = opts;
 	job->run_id = run_id;
 	job->batch_rows = (size_t)conf->warm.batch_rows;
+	job->max_bytes = (size_t)conf->warm.max_batch_bytes;
 	pthread_mutex_init(&job->lock, NULL);
 	pthread_cond_init(&job->ck_changed, NULL);
 	pthread_cond_init(&job->ck_saved_moved, NULL);
@@ -1212,7 +1367,9 @@ warm_job_free(struct warm_job *job)
 
 	encode_free(job->enc);
 	mysqlsrc_scan_free(job->scan);
-	free(job->shape.numeric);
+	warmplan_free(&job->plan);
+	free(job->fingerprint);
+	free(job->shape.kinds);
 	free(job->ckpt_path);
 	checkpoint_free(&job->ck);
 	free(job->failure);

@@ -8,17 +8,23 @@ Prints one line per problem (at most 20) and a summary; exits 1 on any.
 import argparse
 import decimal
 import json
+import re
 import socket
 import subprocess
 import sys
 import time
 
 
-def mysql_rows(args, columns, numeric):
+def mysql_rows(args, columns, kinds):
     exprs = []
     for c in columns:
         # HEX of a number is its value in base 16: take its text first.
-        exprs.append(f"HEX(CAST(`{c}` AS CHAR))" if numeric[c] else f"HEX(`{c}`)")
+        if kinds[c] == "bit":
+            exprs.append(f"HEX(CAST(CAST(`{c}` AS UNSIGNED) AS CHAR))")
+        elif kinds[c] != "text":
+            exprs.append(f"HEX(CAST(`{c}` AS CHAR))")
+        else:
+            exprs.append(f"HEX(`{c}`)")
     sql = f"SELECT {', '.join(exprs)} FROM `{args.table}`"
     if args.where:
         sql += f" WHERE ({args.where})"
@@ -42,9 +48,13 @@ def column_types(args, columns):
          "--batch", "--raw", "--skip-column-names", "-e", sql],
         check=True, capture_output=True, text=True).stdout
     types = dict(line.split("\t") for line in out.splitlines())
-    nums = {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float",
-            "double", "year"}
-    return {c: types[c] in nums for c in columns}
+    exact = {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "year"}
+    kinds = {}
+    for c in columns:
+        t = types[c]
+        kinds[c] = ("exact" if t in exact else "float" if t in ("float", "double")
+                    else "bit" if t == "bit" else "text")
+    return kinds
 
 
 class Resp:
@@ -81,7 +91,11 @@ class Resp:
         raise RuntimeError(f"bad reply {line!r}")
 
 
-def expected(args, row, numeric):
+# I-JSON (RFC 7493): integers beyond +-(2^53 - 1) do not survive IEEE doubles.
+IJSON_MAX = decimal.Decimal(2**53 - 1)
+
+
+def expected(args, row, kinds):
     key = args.key
     for c in sorted(row, key=len, reverse=True):
         if "{" + c + "}" in key:
@@ -91,16 +105,20 @@ def expected(args, row, numeric):
     key = key.encode("latin-1")
     fields = args.columns.split(",")
     if args.type == "hash":
-        return key, {c.encode(): row[c] for c in fields if row[c] is not None}
+        # A row whose columns are all NULL has no hash: its key is deleted.
+        return key, {c.encode(): row[c] for c in fields if row[c] is not None} or None
     if args.type == "string":
+        # A NULL value deletes the key.
         return key, row[args.value_column]
     obj = {}
     for c in fields:
         v = row[c]
         if v is None:
             obj[c] = None
-        elif numeric[c]:
-            obj[c] = decimal.Decimal(v.decode())
+        elif kinds[c] != "text":
+            n = decimal.Decimal(v.decode())
+            big = kinds[c] != "float" and abs(n) > IJSON_MAX
+            obj[c] = v.decode() if big and args.json_big_numbers == "string" else n
         else:
             obj[c] = v.decode("utf-8")
     return key, obj
@@ -108,8 +126,10 @@ def expected(args, row, numeric):
 
 def main():
     p = argparse.ArgumentParser()
-    for a in ("socket", "table", "key", "type", "columns", "key-column"):
+    for a in ("socket", "table", "key", "type", "columns"):
         p.add_argument("--" + a, required=True)
+    p.add_argument("--key-column", help="unused: the key template names the columns")
+    p.add_argument("--json-big-numbers", default="string", choices=("string", "number"))
     p.add_argument("--database", default="market_db")
     p.add_argument("--redis-port", type=int, required=True)
     p.add_argument("--value-column")
@@ -120,9 +140,9 @@ def main():
     args = p.parse_args()
 
     fields = args.columns.split(",")
-    read_cols = list(dict.fromkeys(fields + [args.key_column]))
-    numeric = column_types(args, read_cols)
-    rows = [r for r in mysql_rows(args, read_cols, numeric)]
+    read_cols = list(dict.fromkeys(fields + re.findall(r"{([^}]*)}", args.key)))
+    kinds = column_types(args, read_cols)
+    rows = [r for r in mysql_rows(args, read_cols, kinds)]
     redis = Resp(args.redis_port)
     problems, checked = [], 0
     for start in range(0, len(rows), 2000):
@@ -130,7 +150,7 @@ def main():
         # whole-second clocks on both sides and TTL rounding to a second.
         elapsed = int(time.time()) - args.started + 2 if args.started else 600
         low = args.ttl - args.ttl * args.jitter // 100 - elapsed
-        chunk = [expected(args, r, numeric) for r in rows[start:start + 2000]]
+        chunk = [expected(args, r, kinds) for r in rows[start:start + 2000]]
         chunk = [(k, v) for k, v in chunk if k is not None]
         read = "HGETALL" if args.type == "hash" else "GET"
         cmds = []
@@ -147,6 +167,10 @@ def main():
                 got = json.loads(got, parse_float=decimal.Decimal, parse_int=decimal.Decimal)
             if got != want:
                 problems.append(f"{k!r}: value {str(got)[:120]} != {str(want)[:120]}")
+            if want is None:
+                if ttl != -2:
+                    problems.append(f"{k!r}: present (ttl {ttl}), but its value is NULL")
+                continue
             if args.ttl == 0 and ttl != -1:
                 problems.append(f"{k!r}: ttl {ttl}, expected none")
             if args.ttl > 0 and not low <= ttl <= args.ttl:

@@ -159,9 +159,10 @@ test_every_error_form(void **state)
 	expect_error("[exports x]\n", "t.conf:1: [exports x]: missing required key 'path'");
 	expect_error("[exports x]\npath=/a\n[exports x]\npath=/b\n",
 	             "t.conf:3: duplicate section [exports x]");
-	expect_error("[dataset d]\ntable=t\nkey_column=id\ncolumns=id\nkey=d:{id}:{name}\n",
-	             "t.conf:5: key: key template names column 'name', which is neither key_column "
-	             "nor in columns");
+	expect_error("[dataset d]\ntable=t\ncolumns=id,name,id\nkey=d:{id}\n",
+	             "t.conf:3: columns: 'id' is listed twice");
+	expect_error("[dataset d]\ntable=t\ncolumns=id\nkey=d:{id}:{na-me}\n",
+	             "t.conf:4: key: 'na-me' is not a valid identifier (letters, digits, _ and $)");
 	expect_error("[dataset d]\ntable=t\nkey_column=id\ncolumns=id\nkey=d\n",
 	             "t.conf:5: key: key template names no column, so every row would write "
 	             "the same key: add one such as {id}");

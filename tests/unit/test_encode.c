@@ -67,7 +67,7 @@ test_hash(void **state)
 	struct encode_row row = { vals, lens };
 	struct encode_out out;
 	char *cause = NULL;
-	struct encoder *enc = encode_new(&ds, NULL, 0, &cause);
+	struct encoder *enc = encode_new(&ds, NULL, 0, NULL, 0, &cause);
 
 	(void)state;
 	assert_non_null(enc);
@@ -96,7 +96,7 @@ test_hash_ttl_and_key_column_apart(void **state)
 	struct encode_row row = { vals, lens };
 	struct encode_out out;
 	char *cause = NULL;
-	struct encoder *enc = encode_new(&ds, NULL, 0, &cause);
+	struct encoder *enc = encode_new(&ds, NULL, 0, NULL, 0, &cause);
 
 	(void)state;
 	assert_non_null(enc);
@@ -119,7 +119,7 @@ test_json(void **state)
 	struct encode_row row = { vals, lens };
 	struct encode_out out;
 	char *cause = NULL;
-	struct encoder *enc = encode_new(&ds, numeric, 0, &cause);
+	struct encoder *enc = encode_new(&ds, NULL, 0, numeric, 0, &cause);
 
 	(void)state;
 	assert_non_null(enc);
@@ -148,7 +148,7 @@ test_string_binary(void **state)
 	struct encode_row row = { vals, lens };
 	struct encode_out out;
 	char *cause = NULL;
-	struct encoder *enc = encode_new(&ds, NULL, 0, &cause);
+	struct encoder *enc = encode_new(&ds, NULL, 0, NULL, 0, &cause);
 
 	(void)state;
 	assert_non_null(enc);
@@ -158,10 +158,80 @@ test_string_binary(void **state)
 	assert_int_equal(out.argvlen[0][2], sizeof bin);
 	assert_memory_equal(out.argv[0][2], bin, sizeof bin);
 	assert_int_equal(out.valuelen, sizeof bin);
+	assert_int_equal(out.deleted, 0);
+	/* A NULL value deletes the key: an old value must not outlive it. */
 	vals[1] = NULL;
-	assert_int_equal(encode_row(enc, &row, 0, &out, &cause), -1);
-	assert_string_equal(cause, "value_column name is NULL");
-	free(cause);
+	assert_int_equal(encode_row(enc, &row, 0, &out, &cause), 0);
+	assert_int_equal(out.deleted, 1);
+	assert_int_equal(out.ncmds, 1);
+	check_cmd(&out, 0, "DEL|s:1");
+	encode_out_free(&out);
+	encode_free(enc);
+}
+
+/* A hash whose columns are all NULL has no field left: its key is deleted, no EXPIRE. */
+static void
+test_hash_all_null(void **state)
+{
+	char *cols[] = { "name" };
+	struct conf_dataset ds = dataset(CONF_VALUE_HASH, "p:{id}", cols, 1, NULL, 100);
+	const char *vals[] = { NULL, "5" };
+	size_t lens[] = { 0, 1 };
+	struct encode_row row = { vals, lens };
+	struct encode_out out;
+	char *cause = NULL;
+	struct encoder *enc = encode_new(&ds, NULL, 0, NULL, 0, &cause);
+
+	(void)state;
+	encode_out_init(&out);
+	assert_int_equal(encode_row(enc, &row, 0, &out, &cause), 0);
+	assert_int_equal(out.deleted, 1);
+	assert_int_equal(out.ncmds, 1);
+	check_cmd(&out, 0, "DEL|p:5");
+	encode_out_free(&out);
+	encode_free(enc);
+}
+
+/* I-JSON: exact numbers beyond +-(2^53-1) become strings unless the dataset keeps numbers. */
+static void
+test_json_big_numbers_and_bit(void **state)
+{
+	static char *cols[] = { "a", "b", "c", "d", "e", "f", "g" };
+	struct conf_dataset ds = dataset(CONF_VALUE_JSON, "j:{a}", cols, 7, NULL, 0);
+	/* key_column among the columns: rows carry exactly the seven. */
+	const int kinds[] = { ENCODE_EXACT, ENCODE_EXACT, ENCODE_EXACT, ENCODE_EXACT,
+		              ENCODE_EXACT, ENCODE_FLOAT, ENCODE_BIT };
+	const char bit[] = { 0x01, 0x02 };
+	const char *vals[] = { "9007199254740991",
+		               "-9007199254740992",
+		               "9223372036854775807",
+		               "9007199254740991.50",
+		               "-0.5",
+		               "1e300",
+		               bit };
+	size_t lens[] = { 16, 17, 19, 19, 4, 5, 2 };
+	struct encode_row row = { vals, lens };
+	struct encode_out out;
+	char *cause = NULL;
+	struct encoder *enc;
+
+	(void)state;
+	ds.key_column = "a";
+	enc = encode_new(&ds, NULL, 0, kinds, 0, &cause);
+	encode_out_init(&out);
+	assert_int_equal(encode_row(enc, &row, 0, &out, &cause), 0);
+	check_cmd(&out, 0,
+	          "SET|j:9007199254740991|{\"a\":9007199254740991,\"b\":\"-9007199254740992\","
+	          "\"c\":\"9223372036854775807\",\"d\":\"9007199254740991.50\",\"e\":-0.5,"
+	          "\"f\":1e300,\"g\":258}");
+	encode_free(enc);
+	ds.json_big_numbers = CONF_JSON_BIG_NUMBER;
+	enc = encode_new(&ds, NULL, 0, kinds, 0, &cause);
+	assert_int_equal(encode_row(enc, &row, 0, &out, &cause), 0);
+	check_cmd(&out, 0,
+	          "SET|j:9007199254740991|{\"a\":9007199254740991,\"b\":-9007199254740992,"
+	          "\"c\":9223372036854775807,\"d\":9007199254740991.50,\"e\":-0.5,"
+	          "\"f\":1e300,\"g\":258}");
 	encode_out_free(&out);
 	encode_free(enc);
 }
@@ -175,7 +245,7 @@ test_null_key(void **state)
 	struct encode_row row = { vals, lens };
 	struct encode_out out;
 	char *cause = NULL;
-	struct encoder *enc = encode_new(&ds, NULL, 0, &cause);
+	struct encoder *enc = encode_new(&ds, NULL, 0, NULL, 0, &cause);
 
 	(void)state;
 	encode_out_init(&out);
@@ -217,6 +287,8 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_string_binary),
 		cmocka_unit_test(test_null_key),
+		cmocka_unit_test(test_hash_all_null),
+		cmocka_unit_test(test_json_big_numbers_and_bit),
 		cmocka_unit_test(test_jitter),
 	};
 
