@@ -1,8 +1,9 @@
 /*
- * warm: rebuilds the Redis cache from MySQL. For each dataset it plans key
- * ranges (plan), runs worker threads that each own one MySQL and one Redis
- * connection (workers), checkpoints acknowledged batches, reads a sample
- * back (verify) and writes the run report (report). The report is handed
+ * warm: rebuilds the Redis cache from MySQL. For each dataset it checks the
+ * dataset against the table's catalogue and plans key ranges (warmplan),
+ * runs worker threads that each own one MySQL and one Redis connection
+ * (workers), checkpoints acknowledged batches, reads a sample back
+ * (warmcheck) and writes the run report (report). The report is handed
  * back to the caller, which prints it and sends it on.
  */
 #ifndef CW_WARM_H

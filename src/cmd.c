@@ -171,6 +171,14 @@ cmd_stop_signals(struct sigaction old[2], int restore)
 	}
 }
 
+/* Progress from the workers, to the debug log (the TTY bar is warm's own). */
+static void
+cmd_warm_progress(void *arg, const char *dataset, long long done, long long total)
+{
+	(void)arg;
+	log_debug("warm %s: progress %lld of ~%lld rows", dataset, done, total);
+}
+
 static int
 cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -233,6 +241,8 @@ cmd_warm(struct cmd_ctx *ctx, int argc, char **argv)
 	atomic_store(&cmd_stop, 0);
 	cmd_stop_signo = 0;
 	opts.stop = &cmd_stop;
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		opts.on_progress = cmd_warm_progress;
 	cmd_stop_signals(old, 0);
 	rv = warm_run(ctx->conf, &opts, &report);
 	cmd_stop_signals(old, 1);

@@ -360,9 +360,22 @@ mysqlsrc_types(struct mysqlsrc *src, struct mysqlsrc_scan *scan, struct mysqlsrc
 	for (i = 0; i < scan->ncols; i++)
 		sh->kinds[i] = mysqlsrc_kind(fields[i].type);
 	/* Numbers compare as numbers only when written bare: '10' > '9' is false as text. */
-	for (i = 0; i < scan->nkey; i++)
-		scan->key_numeric[i] = sh->kinds[scan->key_index[i]] == ENCODE_EXACT ||
-		                       sh->kinds[scan->key_index[i]] == ENCODE_FLOAT;
+	for (i = 0; i < scan->nkey; i++) {
+		k = &fields[scan->key_index[i]];
+		scan->key_numeric[i] = sh->kinds[scan->key_index[i]] == ENCODE_EXACT;
+		/* 1.1 as text is not the FLOAT 1.1: a page could never move past it. */
+		if (sh->kinds[scan->key_index[i]] == ENCODE_FLOAT) {
+			*cause = xasprintf("refused before any write: key column %s of %s is %s, "
+			                   "whose text does not compare exactly; page by another "
+			                   "unique key",
+			                   k->name, scan->table,
+			                   k->type == MYSQL_TYPE_FLOAT ? "FLOAT" : "DOUBLE");
+			mysql_free_result(res);
+			free(sh->kinds);
+			sh->kinds = NULL;
+			return -1;
+		}
+	}
 	k = &fields[scan->key_index[0]];
 	sh->ranged = mysqlsrc_is_integer(k->type) &&
 	             !(k->flags & UNSIGNED_FLAG && k->type == MYSQL_TYPE_LONGLONG);

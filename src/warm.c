@@ -34,6 +34,7 @@
 #include "redisconn.h"
 #include "restorepath.h"
 #include "warm.h"
+#include "warmcheck.h"
 #include "warmplan.h"
 #include "xmalloc.h"
 
@@ -42,10 +43,8 @@
 #define WARM_BACKOFF_MAX_MS    4000 /* with doubling from 100 ms: about 15 s in all */
 #define WARM_KEEP_ERRORS       5
 #define WARM_KEEP_SAMPLES      3
-#define WARM_KEEP_MISMATCHES   10
-#define WARM_SAMPLE_CHUNK      250 /* look-ups per UNION query of the read-back */
-#define WARM_INFLIGHT          3   /* batches sent and not yet acknowledged, per worker */
-#define WARM_SAVE_LAG          4   /* batches acknowledged and not yet saved, per worker */
+#define WARM_INFLIGHT          3 /* batches sent and not yet acknowledged, per worker */
+#define WARM_SAVE_LAG          4 /* batches acknowledged and not yet saved, per worker */
 
 struct warm_sample {
 	char *key;
@@ -95,10 +94,7 @@ struct warm_job {
 	double finished_at;            /* wall clock */
 	double elapsed;                /* seconds the workers ran */
 
-	/* Results of the read-back check. */
-	long long sampled, mismatches;
-	char *mismatch_keys[WARM_KEEP_MISMATCHES];
-	size_t nmismatch_keys;
+	struct warmcheck_result check; /* of the read-back */
 };
 
 struct warm_worker {
@@ -147,6 +143,46 @@ warm_stopping(struct warm_job *job)
 	if (job->opts->stop != NULL && atomic_load(job->opts->stop)) {
 		atomic_store(&job->interrupted, 1);
 		return 1;
+	}
+	return 0;
+}
+
+/* Sleeps up to secs, in short naps, returning early (-1) when the workers must stop. */
+static int
+warm_sleep(struct warm_job *job, double secs)
+{
+	double nap;
+
+	while (secs > 0) {
+		if (warm_stopping(job))
+			return -1;
+		nap = secs < 0.1 ? secs : 0.1;
+		clocks_sleep(nap);
+		secs -= nap;
+	}
+	return warm_stopping(job) ? -1 : 0;
+}
+
+/*
+ * Takes want rows from the rate cap in slices of about 0.2 s of the rate,
+ * so that a stop request is seen within the 2 s promised even at a low cap;
+ * -1 (slices taken are given back) when the workers must stop.
+ */
+static int
+warm_take(struct warm_job *job, size_t want)
+{
+	double slice = job->bucket.rate > 0 ? job->bucket.rate / 5 : (double)want, taken = 0, n;
+
+	if (slice < 1)
+		slice = 1;
+	while (taken < (double)want) {
+		if (warm_stopping(job)) {
+			bucket_refund(&job->bucket, taken);
+			return -1;
+		}
+		n = (double)want - taken < slice ? (double)want - taken : slice;
+		bucket_take(&job->bucket, n);
+		taken += n;
 	}
 	return 0;
 }
@@ -209,7 +245,8 @@ warm_connect(struct warm_worker *w, char **cause)
 		free(*cause);
 		*cause = NULL;
 		atomic_fetch_add(&w->job->reconnects, 1);
-		clocks_sleep((double)delay / 1000);
+		if (warm_sleep(w->job, (double)delay / 1000) != 0)
+			return -1;
 		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
 	}
 }
@@ -375,8 +412,12 @@ warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t 
 	return ncmds;
 }
 
-/* Moves the cursor past the batch just read: to its last row's key. */
-static void
+/*
+ * Moves the cursor past the batch just read: to its last row's key. -1 if
+ * that is where the cursor was: the server compares the key differently
+ * from its text, and the next page would be this one again.
+ */
+static int
 warm_advance(struct warm_job *job, struct warm_cursor *cur, const struct mysqlsrc_batch *b)
 {
 	const char *const *last = b->values + (b->nrows - 1) * b->ncols;
@@ -390,11 +431,17 @@ warm_advance(struct warm_job *job, struct warm_cursor *cur, const struct mysqlsr
 		lens[i] = lastlen[job->plan.key[i]];
 	}
 	warmplan_tuple_pack(&t, vals, lens, job->plan.nkey);
+	free(vals);
+	free(lens);
+	if (cur->after != NULL && cur->afterlen == t.len &&
+	    memcmp(cur->after, t.data, t.len) == 0) {
+		buf_free(&t);
+		return -1;
+	}
 	free(cur->after);
 	cur->afterlen = t.len;
 	cur->after = buf_detach(&t);
-	free(vals);
-	free(lens);
+	return 0;
 }
 
 /* What a batch adds to the run's totals once acknowledged. */
@@ -620,7 +667,8 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 	warm_cursor_from_checkpoint(job, range, &pos);
 	while (!warm_stopping(job)) {
 		want = warm_limit(w, &pos);
-		bucket_take(&job->bucket, (double)want);
+		if (warm_take(job, want) != 0)
+			break; /* stopping: what is in flight is settled below */
 		if (warm_fetch(w, &pos, want, &b, cause) != 0) {
 			mysqlsrc_close(w->src);
 			w->src = NULL;
@@ -638,8 +686,14 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		n.rows = rows;
 		ncmds = warm_encode_batch(w, &b, &n.keys, &n.deleted);
 		more = b.more;
-		if (rows > 0)
-			warm_advance(job, &pos, &b);
+		if (rows > 0 && warm_advance(job, &pos, &b) != 0) {
+			mysqlsrc_batch_free(&b);
+			warm_fail(job,
+			          xasprintf("the key %s does not advance past %.*s: its values do "
+			                    "not compare as their text (a FLOAT key?)",
+			                    job->plan.key_name, (int)pos.afterlen, pos.after));
+			break;
+		}
 		mysqlsrc_batch_free(&b);
 		if (rows == 0) {
 			/* The newest batch in flight carries "done"; with none, an empty (rest of
@@ -720,7 +774,8 @@ warm_range(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		free(*cause);
 		*cause = NULL;
 		atomic_fetch_add(&w->job->reconnects, 1);
-		clocks_sleep((double)delay / 1000);
+		if (warm_sleep(w->job, (double)delay / 1000) != 0)
+			return -1;
 		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
 	}
 }
@@ -814,8 +869,15 @@ warm_resume(struct warm_job *job, char **cause)
 	const char *why = NULL;
 	int rv;
 
-	if ((rv = checkpoint_load(job->ckpt_path, ck, cause)) != 0)
-		return rv;
+	if ((rv = checkpoint_load(job->ckpt_path, ck, cause)) < 0) {
+		/* Unreadable (or from an older version): starting over is safe, a guess is not. */
+		log_warn("warm %s: %s; starting over", job->ds->name, *cause);
+		free(*cause);
+		*cause = NULL;
+		return 1;
+	}
+	if (rv == 1)
+		return 1;
 	if (strcmp(ck->dataset, job->ds->name) != 0)
 		why = "it belongs to another dataset";
 	else if (strcmp(ck->fingerprint, job->fingerprint) != 0)
@@ -917,201 +979,23 @@ warm_workers(struct warm_job *job, long long nworkers)
 		warm_progress(job, 1, 1);
 }
 
-/*
- * Reads sample rows i..i+k of n: spread evenly over the key span (one UNION
- * query of LIMIT 1 look-ups), or the first n rows for a key without ranges.
- * Batches are bounded by max_batch_bytes like the workers' pages.
- */
+/* Reads verify_sample rows back from Redis (warmcheck). */
 static int
-warm_sample_chunk(struct warm_job *job, struct mysqlsrc *src, size_t i, size_t k, size_t n,
-                  struct mysqlsrc_batch *b, char **cause)
+warm_readback(struct warm_job *job, char **cause)
 {
-	unsigned long long span =
-	        (unsigned long long)job->shape.max - (unsigned long long)job->shape.min;
-	long long points[WARM_SAMPLE_CHUNK];
-	struct mysqlsrc_page page;
-	size_t j;
+	struct warmcheck_input in;
 
-	if (!job->ck.ranged) {
-		memset(&page, 0, sizeof page);
-		page.limit = n;
-		page.max_bytes = job->max_bytes;
-		return mysqlsrc_fetch(src, job->scan, &page, b, cause);
-	}
-	for (j = 0; j < k; j++)
-		points[j] =
-		        (long long)((unsigned long long)job->shape.min +
-		                    (unsigned long long)((long double)span * (long double)(i + j) /
-		                                         (long double)n));
-	return mysqlsrc_sample_int(src, job->scan, points, k, job->shape.max, job->max_bytes, b,
-	                           cause);
-}
-
-static void
-warm_mismatch(struct warm_job *job, const char *key, size_t keylen, const char *why)
-{
-	job->mismatches++;
-	if (job->nmismatch_keys < WARM_KEEP_MISMATCHES)
-		job->mismatch_keys[job->nmismatch_keys++] =
-		        xasprintf("%.*s: %s", (int)keylen, key, why);
-}
-
-/* Whether an HGETALL reply holds exactly the fields of the HSET in out. */
-static int
-warm_hash_equal(const struct encode_out *out, const struct redis_reply *r)
-{
-	size_t i, j, nfields = (size_t)(out->argc[0] - 2) / 2;
-
-	if (r->type != REDIS_REPLY_T_ARRAY || r->elements != 2 * nfields)
-		return 0;
-	for (i = 0; i < nfields; i++) {
-		const char *f = out->argv[0][2 + 2 * i], *v = out->argv[0][3 + 2 * i];
-		size_t flen = out->argvlen[0][2 + 2 * i], vlen = out->argvlen[0][3 + 2 * i];
-
-		for (j = 0; j < r->elements; j += 2)
-			if (r->element[j]->len == flen && memcmp(r->element[j]->str, f, flen) == 0)
-				break;
-		if (j == r->elements || r->element[j + 1]->len != vlen ||
-		    memcmp(r->element[j + 1]->str, v, vlen) != 0)
-			return 0;
-	}
-	return 1;
-}
-
-/* Compares one sampled row with what Redis holds for it. */
-static void
-warm_compare(struct warm_job *job, const struct encode_out *out, const struct redis_reply *value,
-             const struct redis_reply *ttl)
-{
-	long long want = job->ds->ttl, low;
-	char *why;
-
-	job->sampled++;
-	if (value->type == REDIS_REPLY_T_NIL ||
-	    (value->type == REDIS_REPLY_T_ARRAY && value->elements == 0)) {
-		if (!out->deleted)
-			warm_mismatch(job, out->key, out->keylen, "missing");
-		return;
-	}
-	if (out->deleted) {
-		warm_mismatch(job, out->key, out->keylen, "present, but its value is NULL");
-		return;
-	}
-	if (job->ds->type == CONF_VALUE_HASH
-	            ? !warm_hash_equal(out, value)
-	            : value->type != REDIS_REPLY_T_STRING || value->len != out->valuelen ||
-	                      memcmp(value->str, out->value, out->valuelen) != 0) {
-		warm_mismatch(job, out->key, out->keylen, "value differs from the MySQL row");
-		return;
-	}
-	if (ttl == NULL)
-		return;
-	/* The TTL counts down from the moment the key was written, at most a run ago. */
-	low = want - want * job->conf->warm.ttl_jitter / 100 -
-	      (long long)(clocks_mono() - job->started) - 1;
-	if (ttl->type != REDIS_REPLY_T_INTEGER || ttl->integer < low || ttl->integer > want) {
-		why = xasprintf("ttl %lld outside %lld..%lld", ttl->integer, low, want);
-		warm_mismatch(job, out->key, out->keylen, why);
-		free(why);
-	}
-}
-
-/* Re-encodes a sampled row as the workers did; 0 for a row they skipped. */
-static int
-warm_encode_sample(struct warm_job *job, const struct mysqlsrc_batch *b, size_t r,
-                   struct encode_out *out)
-{
-	struct encode_row row = { b->values + r * b->ncols, b->lengths + r * b->ncols };
-	char *cause = NULL;
-
-	if (encode_row(job->enc, &row, 0, out, &cause) != 0) {
-		free(cause); /* counted as a row error during the warm */
-		return 0;
-	}
-	return 1;
-}
-
-/* Queues the read-back commands of one row. */
-static void
-warm_queue_read(struct warm_job *job, struct redisconn *rc, const struct mysqlsrc_batch *b,
-                size_t r, struct encode_out *out)
-{
-	const char *argv[2];
-
-	if (!warm_encode_sample(job, b, r, out))
-		return;
-	argv[0] = job->ds->type == CONF_VALUE_HASH ? "HGETALL" : "GET";
-	argv[1] = out->key;
-	redisconn_append(rc, 2, argv, (size_t[]){ strlen(argv[0]), out->keylen });
-	if (job->ds->ttl > 0) {
-		argv[0] = "TTL";
-		redisconn_append(rc, 2, argv, (size_t[]){ 3, out->keylen });
-	}
-}
-
-/* Reads back one chunk of sample rows and compares them with Redis. */
-static int
-warm_verify_batch(struct warm_job *job, struct redisconn *rc, const struct mysqlsrc_batch *b,
-                  struct encode_out *out, char **cause)
-{
-	struct redis_reply *value = NULL, *ttl = NULL;
-	size_t r;
-
-	for (r = 0; r < b->nrows; r++)
-		warm_queue_read(job, rc, b, r, out);
-	if (redisconn_flush(rc, cause) != 0)
-		return -1;
-	for (r = 0; r < b->nrows; r++) {
-		if (!warm_encode_sample(job, b, r, out))
-			continue;
-		if (redisconn_read(rc, &value, cause) != 0 ||
-		    (job->ds->ttl > 0 && redisconn_read(rc, &ttl, cause) != 0)) {
-			redis_reply_free(value);
-			return -1;
-		}
-		warm_compare(job, out, value, out->deleted ? NULL : ttl);
-		redis_reply_free(value);
-		redis_reply_free(ttl);
-		value = ttl = NULL;
-	}
-	return 0;
-}
-
-static int
-warm_verify(struct warm_job *job, char **cause)
-{
-	size_t n = (size_t)job->conf->warm.verify_sample, i, k, fit = WARM_SAMPLE_CHUNK;
-	struct mysqlsrc *src = NULL;
-	struct redisconn *rc = NULL;
-	struct mysqlsrc_batch b;
-	struct encode_out out;
-	int rv = -1;
-
-	encode_out_init(&out);
-	if ((src = mysqlsrc_connect(job->conf, cause)) == NULL ||
-	    (rc = redisconn_open(job->conf, cause)) == NULL)
-		goto out;
-	/* Chunk by chunk, so the sample of a table of wide rows stays within the byte bound. */
-	for (i = 0; i < n; i += k) {
-		k = !job->ck.ranged ? n : n - i < fit ? n - i : fit;
-		if (warm_sample_chunk(job, src, i, k, n, &b, cause) != 0)
-			goto out;
-		/* Wide rows: fewer look-ups per query, so the next chunk ends by itself. */
-		if (b.nrows > 0 && b.bytes / b.nrows > 0 &&
-		    job->max_bytes / (b.bytes / b.nrows) + 1 < fit)
-			fit = job->max_bytes / (b.bytes / b.nrows) + 1;
-		rv = warm_verify_batch(job, rc, &b, &out, cause);
-		mysqlsrc_batch_free(&b);
-		if (rv != 0)
-			goto out;
-		rv = -1;
-	}
-	rv = 0;
-out:
-	encode_out_free(&out);
-	redisconn_close(rc);
-	mysqlsrc_close(src);
-	return rv;
+	memset(&in, 0, sizeof in);
+	in.conf = job->conf;
+	in.ds = job->ds;
+	in.enc = job->enc;
+	in.scan = job->scan;
+	in.ranged = job->ck.ranged;
+	in.min = job->shape.min;
+	in.max = job->shape.max;
+	in.max_batch_bytes = job->max_bytes;
+	in.started = job->started;
+	return warmcheck_run(&in, &job->check, cause);
 }
 
 /*
@@ -1164,7 +1048,7 @@ warm_job_status(const struct warm_job *job)
 		return "failed";
 	if (atomic_load(&job->interrupted))
 		return "interrupted";
-	if (atomic_load(&job->errors) > 0 || job->mismatches > 0)
+	if (atomic_load(&job->errors) > 0 || job->check.mismatches > 0)
 		return "partial";
 	return "ok";
 }
@@ -1198,11 +1082,11 @@ warm_report_dataset(struct json *j, struct warm_job *job)
 		json_array_end(j);
 	}
 	json_object_begin(j, "verify");
-	json_int(j, "sampled", job->sampled);
-	json_int(j, "mismatches", job->mismatches);
+	json_int(j, "sampled", job->check.sampled);
+	json_int(j, "mismatches", job->check.mismatches);
 	json_array_begin(j, "mismatched");
-	for (i = 0; i < job->nmismatch_keys; i++)
-		json_string(j, NULL, job->mismatch_keys[i]);
+	for (i = 0; i < job->check.nmismatched; i++)
+		json_string(j, NULL, job->check.mismatched[i]);
 	json_array_end(j);
 	json_object_end(j);
 	if (job->opts->dry_run) {
@@ -1329,7 +1213,7 @@ warm_dataset(struct warm_job *job, long long workers)
 	t = clocks_mono();
 	if (checkpoint_remove(job->ckpt_path, &cause) != 0 ||
 	    (job->conf->warm.verify_sample > 0 && !job->shape.empty &&
-	     warm_verify(job, &cause) != 0)) {
+	     warm_readback(job, &cause) != 0)) {
 		warm_fail(job, cause);
 		return;
 	}
@@ -1379,8 +1263,7 @@ warm_job_free(struct warm_job *job)
 		free(job->samples[i].key);
 		free(job->samples[i].value);
 	}
-	for (i = 0; i < job->nmismatch_keys; i++)
-		free(job->mismatch_keys[i]);
+	warmcheck_result_free(&job->check);
 	pthread_mutex_destroy(&job->lock);
 	pthread_cond_destroy(&job->ck_changed);
 	pthread_cond_destroy(&job->ck_saved_moved);
@@ -1481,11 +1364,12 @@ warm_select(const struct conf *conf, const struct warm_opts *opts, const struct 
 static void
 warm_summary(const struct warm_job *job)
 {
-	log_info("warm %s: %s: %lld rows read, %lld keys written, %lld errors, %.1f s, "
-	         "verify %lld/%lld mismatched%s%s",
+	log_info("warm %s: %s: %lld rows read, %lld keys written, %lld deleted, %lld errors, "
+	         "%.1f s, verify %lld/%lld mismatched%s%s",
 	         job->ds->name, warm_job_status(job), (long long)atomic_load(&job->rows_read),
-	         (long long)atomic_load(&job->keys_written), (long long)atomic_load(&job->errors),
-	         job->elapsed, job->mismatches, job->sampled, job->failure ? ": " : "",
+	         (long long)atomic_load(&job->keys_written),
+	         (long long)atomic_load(&job->keys_deleted), (long long)atomic_load(&job->errors),
+	         job->elapsed, job->check.mismatches, job->check.sampled, job->failure ? ": " : "",
 	         job->failure ? job->failure : "");
 }
 

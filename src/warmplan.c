@@ -219,7 +219,8 @@ warmplan_make(const struct conf_dataset *ds, const struct warmplan_table *t, str
 	memset(plan, 0, sizeof *plan);
 	ntcols = warmplan_template_columns(ds->key, &tcols);
 	if (t->ncolumns == 0)
-		*cause = xasprintf("table %s not found (or it has no columns)", t->name);
+		*cause = xasprintf("table %s not found (or this MySQL user may not read it)",
+		                   t->name);
 	else if (warmplan_check_columns(ds, t, tcols, ntcols, cause) == 0) {
 		keys = warmplan_keys_text(t);
 		if ((ix = warmplan_pick(ds, t)) == NULL && ds->key_column != NULL)

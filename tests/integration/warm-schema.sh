@@ -42,6 +42,9 @@ SELECT CONCAT('Customer.', seq, '@example.org'), 1 + seq % 2, (seq % 1000) / 100
 -- No primary key, no unique key: a NULL and a duplicate id.
 CREATE TABLE nokeys (id INT NULL, v VARCHAR(10));
 INSERT INTO nokeys VALUES (1, 'a'), (1, 'b'), (NULL, 'c'), (2, 'd');
+-- A FLOAT primary key: 1.1 as text is not the FLOAT 1.1.
+CREATE TABLE fl (f FLOAT PRIMARY KEY, v INT);
+INSERT INTO fl VALUES (1.1, 1), (2.2, 2), (3.3, 3);
 -- A string dataset with NULL values.
 CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(50) NULL);
 INSERT INTO notes SELECT seq, IF(seq % 3 = 0, NULL, CONCAT('note ', seq)) FROM seq_1_to_100;
@@ -113,6 +116,11 @@ table = nokeys
 columns = v
 key = nk:{id}
 
+[dataset fl]
+table = fl
+columns = v
+key = fl:{f}
+
 [dataset notes]
 table = notes
 columns = body
@@ -139,7 +147,7 @@ columns = name
 key = c:{code}
 CONF
 
-tap_plan 58
+tap_plan 64
 
 S=(--socket "$MYSQL_SOCKET" --redis-port "$REDIS_PORT")
 count_keys() { harness_redis_cli --scan --pattern "$1" | wc -l; }
@@ -229,6 +237,7 @@ refused fa_bad 'fab:*' 'refused before any write: key_column actor_id is not a u
 refused pay_staff 'ps:*' 'key_column staff_id is not a unique NOT NULL key of payment.*PRIMARY \(payment_id\), uq_email \(customer_email\)'
 refused pay_collide 'pc:*' "key template 'pc:\{staff_id\}' does not name every column of a unique key of payment"
 refused nokeys 'nk:*' 'table nokeys has no primary key or unique NOT NULL key'
+refused fl 'fl:*' 'refused before any write: key column f of fl is FLOAT, whose text does not compare exactly'
 is "$(harness_redis_cli exists cachewarden:generation:nokeys)" 0 "no generation marker for a refused dataset"
 
 
@@ -274,6 +283,14 @@ is "$(marker fa rows)" "$fa_rows" "the marker counts the rows of both legs"
 is "$(count_keys 'fa:*')" "$fa_rows" "every row has its key, those below the old MIN included"
 ok "fa after --resume: every key equals its row" python3 "$check" "${S[@]}" --table film_actor \
 	--type hash --key 'fa:{actor_id}:{film_id}' --columns last_update
+
+# A damaged checkpoint: --resume starts over and says why.
+printf 'cachewarden-checkpoint 2\ndataset fa\nrange 1 2 0 zz\n' >"$ckpt"
+out=$("$bin" -c "$conf" warm --resume --json fa 2>"$HARNESS_DIR/damaged.log") && rc=0 || rc=$?
+is "$rc:$(harness_json 'd["datasets"][0]["rows_read"]' <<<"$out")" "0:$fa_rows" \
+	"--resume with a damaged checkpoint reads every row"
+like "$(cat "$HARNESS_DIR/damaged.log")" "warm fa: checkpoint .* is damaged or from another version.*; starting over" \
+	"and says why"
 
 # A checkpoint from a changed config: --resume starts over and says why.
 is "$(interrupt "$slow")" 130 "fa interrupted again"

@@ -53,7 +53,7 @@ wait_progress() {
 	return 1
 }
 
-tap_plan 24
+tap_plan 26
 
 for sig in INT TERM; do
 	want=$((128 + $(kill -l "$sig")))
@@ -82,7 +82,11 @@ for sig in INT TERM; do
 	ok_if "$([[ $acked -gt 0 && $acked -lt $rows && $acked -eq $written ]]; echo $?)" \
 		"SIG$sig: the batches in flight were acknowledged ($acked checkpointed, $written written)"
 	is "$(harness_redis_cli get cachewarden:generation:products)" "" "SIG$sig: no generation marker"
-	out=$("$bin" -q -c "$conf" warm --resume --json products) && rc=0 || rc=$?
+	out=$("$bin" -v -c "$conf" warm --resume --json products 2>"$HARNESS_DIR/$sig.resume.log") && rc=0 || rc=$?
 	is "$rc" 0 "SIG$sig: --resume completes"
+	# The progress callback (logged with -v): its last call, at the dataset's end, has every row.
+	leg=$(harness_json 'd["datasets"][0]["rows_read"]' <<<"$out")
+	is "$(grep -o 'warm products: progress .*' "$HARNESS_DIR/$sig.resume.log" | tail -n 1)" \
+		"warm products: progress $leg of ~$leg rows" "SIG$sig: on_progress ends with rows done = total"
 	ok "SIG$sig: every key equals its row after --resume" all_keys
 done
