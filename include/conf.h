@@ -26,6 +26,7 @@ enum conf_mysql_tls {
 	CONF_MYSQL_TLS_VERIFY_IDENTITY
 };
 enum conf_on_restore { CONF_ON_RESTORE_REBUILD, CONF_ON_RESTORE_REPORT, CONF_ON_RESTORE_OFF };
+enum conf_warm_write { CONF_WARM_WRITE_AUTO, CONF_WARM_WRITE_RESTORE, CONF_WARM_WRITE_COMMANDS };
 enum conf_value_type { CONF_VALUE_HASH, CONF_VALUE_JSON, CONF_VALUE_STRING };
 /* json: integers and decimals beyond +-(2^53-1), as strings (I-JSON) or numbers. */
 enum conf_json_big_numbers { CONF_JSON_BIG_STRING, CONF_JSON_BIG_NUMBER };
@@ -143,6 +144,7 @@ struct conf {
 		int lease;      /* 0 off, 1 on */
 		long long lease_ttl;
 		long long restore_poll;
+		int write;      /* enum conf_warm_write */
 	} warm;
 	struct {
 		char *schedule;

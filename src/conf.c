@@ -76,6 +76,7 @@ static const char *const conf_log_formats[] = { "text", "json", NULL };
 static const char *const conf_mysql_tls[] = { "disabled",  "preferred",       "required",
 	                                      "verify-ca", "verify-identity", NULL };
 static const char *const conf_on_restore[] = { "rebuild", "report", "off", NULL };
+static const char *const conf_warm_write[] = { "auto", "restore", "commands", NULL };
 static const char *const conf_value_types[] = { "hash", "json", "string", NULL };
 static const char *const conf_json_big_numbers[] = { "string", "number", NULL };
 static const char *const conf_formats[] = { "auto",    "rdb", "gzip", "mysqldump",
@@ -168,6 +169,9 @@ static const struct conf_key conf_keys[] = {
 	  NULL, "rows read back and compared after a warm; 0 = none" },
 	{ "warm", "on_restore", CONF_T_ENUM, "rebuild", NOLIM, conf_on_restore, 0,
 	  C(warm.on_restore), NULL, "what to do when a Redis restore or flush is detected" },
+	{ "warm", "write", CONF_T_ENUM, "auto", NOLIM, conf_warm_write, 0, C(warm.write), NULL,
+	  "auto: RESTORE payloads where a probe shows the same result as commands; restore: "
+	  "require them; commands: HSET/SET only" },
 	{ "warm", "lease", CONF_T_BOOL, "on", NOLIM, NULL, 0, C(warm.lease), NULL,
 	  "take a Redis lease so one host of the fleet rebuilds" },
 	{ "warm", "lease_ttl", CONF_T_DURATION, "30s", 2, 600, NULL, 0, C(warm.lease_ttl), NULL,

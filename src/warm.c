@@ -1,10 +1,12 @@
 /*
  * warm: plan -> workers -> verify -> report, for each dataset in turn.
  *
- * A worker pipelines one batch at a time: it sends batch N, reads batch N+1
- * from MySQL and encodes it while Redis executes N, then reads N's replies,
- * checkpoints N and sends N+1. So at most one batch per worker is sent but
- * not acknowledged: after a crash, --resume re-reads at most that batch.
+ * A worker keeps up to WARM_INFLIGHT batches sent and not yet acknowledged:
+ * it sends batch N before it reads the replies of older ones, so Redis has
+ * work queued while the worker reads and encodes N+1 from MySQL. A saver
+ * thread writes the checkpoint off the workers' path, at most WARM_SAVE_LAG
+ * acknowledged batches per worker behind. After a crash, --resume re-reads
+ * at most WARM_INFLIGHT + WARM_SAVE_LAG batches per worker.
  */
 #include "config.h"
 
@@ -31,6 +33,7 @@
 #include "mysqlsrc.h"
 #include "redisconn.h"
 #include "restore.h"
+#include "restorepath.h"
 #include "warm.h"
 #include "warmcheck.h"
 #include "warmplan.h"
@@ -41,6 +44,8 @@
 #define WARM_BACKOFF_MAX_MS    4000 /* with doubling from 100 ms: about 15 s in all */
 #define WARM_KEEP_ERRORS       5
 #define WARM_KEEP_SAMPLES      3
+#define WARM_INFLIGHT          3 /* batches sent and not yet acknowledged, per worker */
+#define WARM_SAVE_LAG          4 /* batches acknowledged and not yet saved, per worker */
 
 struct warm_sample {
 	char *key;
@@ -61,13 +66,18 @@ struct warm_job {
 	char *ckpt_path;
 	char *fingerprint;
 	size_t batch_rows, max_bytes;
+	const struct restorepath *rp; /* RESTORE payloads; NULL: commands */
 
 	pthread_mutex_t lock;
 	pthread_cond_t finished;
 	struct checkpoint ck;
 	unsigned long long ck_seq;   /* changes made to ck */
-	pthread_mutex_t save_lock;   /* one writer of the checkpoint file at a time */
+	pthread_cond_t ck_changed;   /* ck_seq moved, or saver_exit was set */
 	unsigned long long ck_saved; /* ck_seq of the last state on disk */
+	int saver_exit;              /* the workers are done: save a last time and return */
+	int saver_dead;              /* a save failed: nobody waits for the saver any more */
+	pthread_cond_t ck_saved_moved;
+	unsigned long long save_lag; /* acknowledgements allowed ahead of the file */
 	size_t next_range;
 	int workers_left;
 	char *failure; /* first fatal cause; set once */
@@ -96,8 +106,9 @@ struct warm_worker {
 	struct mysqlsrc *src;
 	struct redisconn *rc;
 	struct encode_out out;
-	size_t row_bytes; /* bytes per row in the last batch: sizes the next LIMIT */
-	int logged_page;  /* the first page after a key was logged (debug) */
+	struct buf payload, ttlms; /* the RESTORE of the current row */
+	size_t row_bytes;          /* bytes per row in the last batch: sizes the next LIMIT */
+	int logged_page;           /* the first page after a key was logged (debug) */
 };
 
 /* Where a worker is inside a range: after the last key read (a packed tuple). */
@@ -338,6 +349,20 @@ warm_keep_sample(struct warm_job *job, const struct encode_out *out)
 	buf_free(&v);
 }
 
+/* Queues the current row as one RESTORE; 0 when it is to go out as commands. */
+static int
+warm_append_restore(struct warm_worker *w)
+{
+	const char *argv[5];
+	size_t argvlen[5];
+
+	if (!restorepath_row(w->job->rp, w->job->ds->type, &w->out, &w->payload, &w->ttlms, argv,
+	                     argvlen))
+		return 0;
+	redisconn_append(w->rc, 5, argv, argvlen);
+	return 1;
+}
+
 /* Encodes a batch into the Redis output buffer; returns the commands queued. */
 static size_t
 warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t *keys,
@@ -368,6 +393,11 @@ warm_encode_batch(struct warm_worker *w, const struct mysqlsrc_batch *b, size_t 
 		if (job->opts->dry_run) {
 			if (!w->out.deleted)
 				warm_keep_sample(job, &w->out);
+			continue;
+		}
+		/* A DEL (the row's value is gone) stays a command. */
+		if (job->rp != NULL && !w->out.deleted && warm_append_restore(w)) {
+			ncmds++;
 			continue;
 		}
 		for (c = 0; c < w->out.ncmds; c++)
@@ -415,18 +445,14 @@ struct warm_counts {
 };
 
 /*
- * Records that every key before cur is in Redis, durably. Saves are group
- * commits: a worker whose progress another worker's save already carried
- * does not write again, and no fsync happens under the job lock.
+ * Records that every key before cur is in Redis. The checkpoint file is
+ * written by the job's saver thread (warm_saver_main), so a worker never
+ * waits for an fsync: a crash can lose the acknowledgements since the last
+ * save, which --resume then re-reads (and re-writes: writes are idempotent).
  */
-static int
-warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done, const struct warm_counts *n,
-         char **cause)
+static void
+warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done, const struct warm_counts *n)
 {
-	unsigned long long mine, snap;
-	char *text;
-	int rv = 0;
-
 	pthread_mutex_lock(&job->lock);
 	checkpoint_range_set(cur->range, cur->after, cur->afterlen);
 	cur->range->done = done;
@@ -436,22 +462,53 @@ warm_ack(struct warm_job *job, const struct warm_cursor *cur, int done, const st
 		job->ck.keys_written += (long long)n->keys;
 		job->ck.keys_deleted += (long long)n->deleted;
 	}
-	mine = ++job->ck_seq;
+	job->ck_seq++;
+	pthread_cond_signal(&job->ck_changed);
+	/* Bound what a crash can lose: wait when too far ahead of the file. */
+	while (!job->opts->dry_run && !job->saver_dead &&
+	       job->ck_seq - job->ck_saved > job->save_lag)
+		pthread_cond_wait(&job->ck_saved_moved, &job->lock);
 	pthread_mutex_unlock(&job->lock);
-	if (job->opts->dry_run)
-		return 0;
-	pthread_mutex_lock(&job->save_lock);
-	if (job->ck_saved < mine) {
-		pthread_mutex_lock(&job->lock);
+}
+
+/*
+ * The saver: writes the checkpoint whenever it changed, one save after
+ * another (each a group commit of every acknowledgement since the last), and
+ * once more when told to finish. A failed write stops the job.
+ */
+static void *
+warm_saver_main(void *arg)
+{
+	struct warm_job *job = arg;
+	unsigned long long snap;
+	char *text, *cause = NULL;
+
+	pthread_mutex_lock(&job->lock);
+	for (;;) {
+		while (job->ck_saved == job->ck_seq && !job->saver_exit)
+			pthread_cond_wait(&job->ck_changed, &job->lock);
+		if (job->ck_saved == job->ck_seq)
+			break;
 		text = checkpoint_format(&job->ck);
 		snap = job->ck_seq;
 		pthread_mutex_unlock(&job->lock);
-		if ((rv = checkpoint_write(job->ckpt_path, text, cause)) == 0)
-			job->ck_saved = snap;
+		if (checkpoint_write(job->ckpt_path, text, &cause) != 0) {
+			free(text);
+			warm_fail(job, xasprintf("checkpoint: %s", cause));
+			free(cause);
+			pthread_mutex_lock(&job->lock);
+			job->saver_dead = 1;
+			pthread_cond_broadcast(&job->ck_saved_moved);
+			pthread_mutex_unlock(&job->lock);
+			return NULL;
+		}
 		free(text);
+		pthread_mutex_lock(&job->lock);
+		job->ck_saved = snap;
+		pthread_cond_broadcast(&job->ck_saved_moved);
 	}
-	pthread_mutex_unlock(&job->save_lock);
-	return rv;
+	pthread_mutex_unlock(&job->lock);
+	return NULL;
 }
 
 /* What is sent but not yet acknowledged. */
@@ -500,7 +557,8 @@ warm_settle(struct warm_worker *w, struct warm_inflight *f, int last, char **cau
 		atomic_fetch_add(&job->keys_deleted, (long long)f->n.deleted);
 	}
 	f->active = 0;
-	return warm_ack(job, &f->end, last, &f->n, cause);
+	warm_ack(job, &f->end, last, &f->n);
+	return 0;
 }
 
 /* The last acknowledged position, from the checkpoint. */
@@ -520,6 +578,69 @@ warm_cursor_from_checkpoint(struct warm_job *job, struct checkpoint_range *range
 }
 
 /*
+ * The batches a worker has sent and not yet acknowledged, oldest first. A
+ * batch is sent before the replies of older ones are read, so Redis always
+ * has a batch of this worker queued while the worker reads the next one from
+ * MySQL: a round trip to Redis no longer leaves it idle.
+ */
+struct warm_pipe {
+	struct warm_inflight q[WARM_INFLIGHT];
+	size_t head, n;
+};
+
+static void
+warm_pipe_push(struct warm_pipe *p, size_t ncmds, const struct warm_counts *n,
+               const struct warm_cursor *end)
+{
+	struct warm_inflight *f = &p->q[(p->head + p->n++) % WARM_INFLIGHT];
+
+	f->active = 1;
+	f->ncmds = ncmds;
+	f->n = *n;
+	warm_cursor_copy(&f->end, end);
+}
+
+/* Settles the oldest batch; last: it ends the range. */
+static int
+warm_pipe_settle(struct warm_worker *w, struct warm_pipe *p, int last, char **cause)
+{
+	struct warm_inflight *f = &p->q[p->head];
+
+	p->head = (p->head + 1) % WARM_INFLIGHT;
+	p->n--;
+	return warm_settle(w, f, last, cause);
+}
+
+/* Settles every batch in flight; the newest carries last. */
+static int
+warm_pipe_drain(struct warm_worker *w, struct warm_pipe *p, int last, char **cause)
+{
+	while (p->n > 0)
+		if (warm_pipe_settle(w, p, last && p->n == 1, cause) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+warm_pipe_free(struct warm_pipe *p)
+{
+	size_t i;
+
+	for (i = 0; i < WARM_INFLIGHT; i++)
+		free(p->q[i].end.after);
+}
+
+/* A broken Redis connection: what it held is re-sent by the next pass. */
+static int
+warm_redis_broke(struct warm_worker *w, struct warm_pipe *p)
+{
+	redisconn_close(w->rc);
+	w->rc = NULL;
+	p->n = 0;
+	return 1;
+}
+
+/*
  * One pass over a range (or the single cursor of a non-integer key) from its
  * last acknowledged position. Returns 0 when the rows are all acknowledged
  * (or the job stops), 1 when a connection broke: the broken side is closed
@@ -529,13 +650,15 @@ static int
 warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 {
 	struct warm_job *job = w->job;
-	struct warm_inflight f = { 0, 0, { 0, 0, 0 }, { NULL, NULL, 0 } };
+	struct warm_pipe p;
 	struct warm_counts n;
 	struct warm_cursor pos;
 	struct mysqlsrc_batch b;
 	size_t ncmds, rows, want;
-	int rv = 0, in_flight, more;
+	char *why = NULL;
+	int rv = 0, more;
 
+	memset(&p, 0, sizeof p);
 	warm_cursor_from_checkpoint(job, range, &pos);
 	while (!warm_stopping(job)) {
 		want = warm_limit(w, &pos);
@@ -545,14 +668,9 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 			mysqlsrc_close(w->src);
 			w->src = NULL;
 			/* Settle what Redis holds, or its replies would meet the next pass. */
-			if (f.active) {
-				char *why = NULL;
-				if (warm_settle(w, &f, 0, &why) != 0) {
-					redisconn_close(w->rc);
-					w->rc = NULL;
-					free(why);
-				}
-			}
+			if (warm_pipe_drain(w, &p, 0, &why) != 0)
+				warm_redis_broke(w, &p);
+			free(why);
 			rv = 1;
 			break;
 		}
@@ -572,45 +690,39 @@ warm_pass(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 			break;
 		}
 		mysqlsrc_batch_free(&b);
-		/* Redis worked on the batch in flight while we read and encoded this one. */
-		in_flight = f.active;
-		if (warm_settle(w, &f, rows == 0, cause) != 0 ||
-		    (ncmds > 0 && redisconn_flush(w->rc, cause) != 0)) {
-			redisconn_close(w->rc);
-			w->rc = NULL;
-			rv = 1;
-			break;
-		}
 		if (rows == 0) {
-			/* Nothing was in flight to carry "done": an empty (rest of a) range. */
-			if (!in_flight && warm_ack(job, &pos, 1, NULL, cause) != 0)
-				rv = 1;
+			/* The newest batch in flight carries "done"; with none, an empty (rest of
+			 * a) range. */
+			if (p.n == 0)
+				warm_ack(job, &pos, 1, NULL);
+			else if (warm_pipe_drain(w, &p, 1, cause) != 0)
+				rv = warm_redis_broke(w, &p);
 			break;
 		}
-		f.active = 1;
-		f.ncmds = ncmds;
-		f.n = n;
-		warm_cursor_copy(&f.end, &pos);
+		/* Send before reading older replies: Redis works while we read MySQL. */
+		if (ncmds > 0 && redisconn_flush(w->rc, cause) != 0) {
+			rv = warm_redis_broke(w, &p);
+			break;
+		}
+		warm_pipe_push(&p, ncmds, &n, &pos);
 		warm_report_progress(job, 0);
 		if (!more) {
 			/* A page short of its LIMIT is the last one: no need to ask again. */
-			if (warm_settle(w, &f, 1, cause) != 0) {
-				redisconn_close(w->rc);
-				w->rc = NULL;
-				rv = 1;
-			}
+			if (warm_pipe_drain(w, &p, 1, cause) != 0)
+				rv = warm_redis_broke(w, &p);
+			break;
+		}
+		if (p.n == WARM_INFLIGHT && warm_pipe_settle(w, &p, 0, cause) != 0) {
+			rv = warm_redis_broke(w, &p);
 			break;
 		}
 	}
 	/* Stopped by the caller: what Redis holds is acknowledged, so --resume skips it. */
-	if (rv == 0 && f.active && atomic_load(&job->interrupted) &&
-	    warm_settle(w, &f, 0, cause) != 0) {
-		redisconn_close(w->rc);
-		w->rc = NULL;
-		rv = 1;
-	}
+	if (rv == 0 && p.n > 0 && atomic_load(&job->interrupted) &&
+	    warm_pipe_drain(w, &p, 0, cause) != 0)
+		rv = warm_redis_broke(w, &p);
+	warm_pipe_free(&p);
 	free(pos.after);
-	free(f.end.after);
 	return rv;
 }
 
@@ -814,9 +926,13 @@ warm_workers(struct warm_job *job, long long nworkers)
 	struct warm_worker *w = xcalloc((size_t)nworkers, sizeof *w);
 	double next = clocks_mono() + (job->opts->progress ? 0.2 : 5.0), now;
 	struct timespec until;
+	pthread_t saver;
 	long long i;
 
+	if (!job->opts->dry_run && pthread_create(&saver, NULL, warm_saver_main, job) != 0)
+		fatal("pthread_create: %s", strerror(errno));
 	job->workers_left = (int)nworkers;
+	job->save_lag = (unsigned long long)nworkers * WARM_SAVE_LAG;
 	for (i = 0; i < nworkers; i++) {
 		w[i].job = job;
 		w[i].index = (int)i;
@@ -843,8 +959,17 @@ warm_workers(struct warm_job *job, long long nworkers)
 	for (i = 0; i < nworkers; i++) {
 		pthread_join(w[i].thread, NULL);
 		encode_out_free(&w[i].out);
+		buf_free(&w[i].payload);
+		buf_free(&w[i].ttlms);
 	}
 	free(w);
+	if (!job->opts->dry_run) {
+		pthread_mutex_lock(&job->lock);
+		job->saver_exit = 1;
+		pthread_cond_signal(&job->ck_changed);
+		pthread_mutex_unlock(&job->lock);
+		pthread_join(saver, NULL);
+	}
 	if (job->opts->progress)
 		warm_progress(job, 1, 1);
 }
@@ -924,6 +1049,7 @@ warm_report_dataset(struct json *j, struct warm_job *job)
 	json_double(j, "rows_per_sec", secs > 0 ? (double)(long long)(rows / secs) : 0);
 	json_double(j, "seconds", (double)(long long)(secs * 1000) / 1000);
 	json_int(j, "reconnects", atomic_load(&job->reconnects));
+	json_string(j, "write", job->rp != NULL ? "restore" : "commands");
 	if (job->failure != NULL)
 		json_string(j, "failure", job->failure);
 	if (job->nerrmsgs > 0) {
@@ -1089,7 +1215,8 @@ warm_job_init(struct warm_job *job, const struct conf *conf, const struct conf_d
 	job->batch_rows = (size_t)conf->warm.batch_rows;
 	job->max_bytes = (size_t)conf->warm.max_batch_bytes;
 	pthread_mutex_init(&job->lock, NULL);
-	pthread_mutex_init(&job->save_lock, NULL);
+	pthread_cond_init(&job->ck_changed, NULL);
+	pthread_cond_init(&job->ck_saved_moved, NULL);
 	pthread_mutex_init(&job->progress_lock, NULL);
 	pthread_cond_init(&job->finished, NULL);
 }
@@ -1115,7 +1242,8 @@ warm_job_free(struct warm_job *job)
 	}
 	warmcheck_result_free(&job->check);
 	pthread_mutex_destroy(&job->lock);
-	pthread_mutex_destroy(&job->save_lock);
+	pthread_cond_destroy(&job->ck_changed);
+	pthread_cond_destroy(&job->ck_saved_moved);
 	pthread_mutex_destroy(&job->progress_lock);
 	pthread_cond_destroy(&job->finished);
 }
@@ -1144,6 +1272,45 @@ warm_preflight(const struct conf *conf, int dry_run, char **cause)
 		return -1;
 	redis_reply_free(r);
 	return 0;
+}
+
+/*
+ * Chooses how rows are written ([warm] write): probes the server unless
+ * told to use commands. Returns the probe's outcome (use = 0: commands), or
+ * NULL and a cause when the probe could not run, or write = restore and the
+ * probe did not pass.
+ */
+static struct restorepath *
+warm_write_mode(const struct conf *conf, char **cause)
+{
+	struct restorepath *rp = xcalloc(1, sizeof *rp);
+	struct redisconn *rc;
+	int rv;
+
+	if (conf->warm.write == CONF_WARM_WRITE_COMMANDS)
+		return rp;
+	if ((rc = redisconn_open(conf, cause)) == NULL) {
+		free(rp);
+		return NULL;
+	}
+	rv = restorepath_probe(rc, rp, cause);
+	redisconn_close(rc);
+	if (rv == 0 && !rp->use && conf->warm.write == CONF_WARM_WRITE_RESTORE) {
+		*cause = xasprintf("write = restore, but %s", rp->why);
+		rv = -1;
+	}
+	if (rv != 0) {
+		free(rp);
+		return NULL;
+	}
+	if (rp->use)
+		log_info("warm: writing with RESTORE (RDB version %u, compact hashes up to %zu "
+		         "fields of %zu bytes%s)",
+		         rp->srv.rdb_version, rp->srv.max_entries, rp->srv.max_value,
+		         rp->plain_ok ? "" : "; larger hashes with commands");
+	else
+		log_info("warm: writing with commands: %s", rp->why);
+	return rp;
 }
 
 static int
@@ -1226,6 +1393,7 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 	double started = clocks_wall();
 	const struct conf_dataset **sel;
 	struct warm_job *jobs;
+	struct restorepath *rp = NULL;
 	char *cause = NULL, run_id[17];
 	uint8_t rnd[8];
 	size_t n, i;
@@ -1244,9 +1412,13 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 	if (warm_preflight(conf, opts->dry_run, &cause) != 0) {
 		log_error("warm: %s", cause);
 		rv = 69;
+	} else if (!opts->dry_run && (rp = warm_write_mode(conf, &cause)) == NULL) {
+		log_error("warm: %s", cause);
+		rv = 69;
 	}
 	for (i = 0; i < n; i++) {
 		warm_job_init(&jobs[i], conf, sel[i], opts, run_id);
+		jobs[i].rp = rp != NULL && rp->use ? rp : NULL;
 		if (cause != NULL)
 			jobs[i].failure = xstrdup(cause);
 		else if (warm_stopping(&jobs[i]))
@@ -1260,6 +1432,7 @@ warm_run(const struct conf *conf, const struct warm_opts *opts, struct buf *repo
 			rv = 1;
 	}
 	free(cause);
+	free(rp);
 	warm_report(report, conf, opts, run_id, started, jobs, n);
 	for (i = 0; i < n; i++)
 		warm_job_free(&jobs[i]);

@@ -246,7 +246,9 @@ marker() { harness_redis_cli get "cachewarden:generation:$1" | harness_json "d[\
 before=$(marker country run_id)
 harness_redis_cli del c:AA >/dev/null
 harness_redis_cli rpush c:AA not-a-hash >/dev/null
-out=$("$bin" -q -c "$conf" warm --json country) && rc=0 || rc=$?
+# HSET meets WRONGTYPE; RESTORE ... REPLACE (write = auto) would replace the key.
+sed 's/^\[warm\]$/[warm]\nwrite = commands/' "$conf" >"$HARNESS_DIR/commands.conf"
+out=$("$bin" -q -c "$HARNESS_DIR/commands.conf" warm --json country) && rc=0 || rc=$?
 is "$rc:$(harness_json 'd["datasets"][0]["status"]' <<<"$out")" "1:partial" "a WRONGTYPE key makes the run partial"
 is "$(marker country run_id)" "$before" "a partial run leaves the generation marker as it was"
 
