@@ -144,7 +144,7 @@ struct conf {
 		int lease;      /* 0 off, 1 on */
 		long long lease_ttl;
 		long long restore_poll;
-		int write;      /* enum conf_warm_write */
+		int write; /* enum conf_warm_write */
 	} warm;
 	struct {
 		char *schedule;

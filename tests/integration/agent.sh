@@ -136,7 +136,11 @@ status_up() { curl -sf "http://127.0.0.1:$(port_of "$1")/status" >/dev/null; }
 rcli() { harness_redis_cli "$@"; }
 nkeys() { rcli --scan --pattern 'product:*' | wc -l; }
 marker() { rcli GET cachewarden:generation:products; }
-hset_calls() { rcli INFO commandstats | sed -n 's/^cmdstat_hset:calls=\([0-9]*\),.*/\1/p'; }
+# Keys written: HSET or RESTORE (write = auto), plus a few of the RESTORE probe's.
+hset_calls() {
+	rcli INFO commandstats | awk -F'[:=,]' '/^cmdstat_(hset|restore):/ { n += $3 } END { print n + 0 }'
+}
+one_rebuild() { (($1 >= rows && $1 < rows + rows / 2)); }
 # wait_marker OLD [SECONDS]: until Redis holds a marker other than OLD.
 marker_differs() {
 	local m
@@ -176,7 +180,8 @@ wait_marker "$m1" 90 && rc=0 || rc=$?
 ok_if $rc "after FLUSHALL a new marker appears"
 is "$(nkeys)" "$rows" "the cache is complete again"
 calls=$(hset_calls)
-is "$calls" "$rows" "Redis ran one rebuild's HSETs ($calls), not two"
+one_rebuild "$calls" && rc=0 || rc=$?
+ok_if $rc "Redis ran one rebuild's writes ($calls for $rows rows), not two"
 n_lost=$(grep -h -c 'dataset products: no generation marker' "$HARNESS_DIR/a.log" "$HARNESS_DIR/b.log" | paste -sd+ | bc)
 ok_if $((n_lost >= 2 ? 0 : 1)) "both agents detected the loss ($n_lost lines)"
 
@@ -201,7 +206,8 @@ ok_if $rc "the rollback was rebuilt: a newer marker again"
 grep -q 'an older generation marker' "$HARNESS_DIR/a.log" "$HARNESS_DIR/b.log" && rc=0 || rc=$?
 ok_if $rc "the rollback was named as such"
 calls=$(hset_calls)
-is "$calls" "$rows" "one rebuild after the rollback ($calls HSETs)"
+one_rebuild "$calls" && rc=0 || rc=$?
+ok_if $rc "one rebuild after the rollback ($calls writes for $rows rows)"
 [[ $(marker) != "$m_new" ]] && rc=0 || rc=$?
 ok_if $rc "the marker after the rollback is not the pre-restore one"
 
@@ -228,7 +234,7 @@ like "$(marker)" "\"host\":\"agent-$other\"" "the new marker is agent $other's"
 grep -q 'resuming from the progress a leader left in Redis' "$HARNESS_DIR/$other.log" && rc=0 || rc=$?
 ok_if $rc "agent $other resumed from the leader's progress"
 calls=$(hset_calls)
-ok_if $((calls < 2 * rows ? 0 : 1)) "and did not write everything again ($calls HSETs for $rows rows)"
+ok_if $((calls < 2 * rows ? 0 : 1)) "and did not write everything again ($calls writes for $rows rows)"
 [[ -z $(rcli GET cachewarden:lease:warm:products:progress) ]] && rc=0 || rc=$?
 ok_if $rc "a finished warm leaves no progress behind"
 start_agent "$leader"
