@@ -4,7 +4,8 @@
  * the whole format:
  *
  *   RDB           REDIS magic and version, EOF opcode, Redis CRC64 trailer
- *   GZIP          every member inflated, CRC32 and ISIZE (see zstream.h)
+ *   GZIP          every member inflated, CRC32 and ISIZE (see zstream.h); zero
+ *                 padding after the last member is a WARNING, as gzip -tv says
  *   MYSQLDUMP     the closing "-- Dump completed" line
  *   MYSQLDUMP_GZ  both of the above, the trailer looked for in the inflated tail
  *   PARQUET       PAR1 at both ends and a footer length that fits the file
@@ -33,6 +34,8 @@ enum formats_kind {
 
 enum formats_status {
 	FORMATS_OK,        /* structure checked and sound (RAW: nothing to check) */
+	FORMATS_WARNING,   /* sound, with something a reference tool also only warns about:
+	                    * zero padding after a gzip stream, bytes after an RDB's checksum */
 	FORMATS_UNCHECKED, /* looks complete but cannot be verified, e.g. an RDB without checksum */
 	FORMATS_CORRUPT,   /* truncated, damaged, or not the format it claims to be */
 };
@@ -54,7 +57,7 @@ struct formats_result {
 enum formats_kind formats_detect(const void *head, size_t len, const char *filename);
 /* "rdb", "gzip", "mysqldump", "mysqldump.gz", "parquet", "raw". */
 const char *formats_kind_name(enum formats_kind kind);
-/* "ok", "unchecked", "corrupt". */
+/* "ok", "warning", "unchecked", "corrupt". */
 const char *formats_status_name(enum formats_status status);
 
 struct formats_check;

@@ -316,6 +316,8 @@ set_files(struct vset *s)
 		else if (f->check.status == FORMATS_UNCHECKED)
 			verify_problem_add(&s->warnings, f->path, "UNCHECKED", "%s",
 			                   f->check.detail);
+		else if (f->check.status == FORMATS_WARNING)
+			verify_problem_add(&s->warnings, f->path, "WARNING", "%s", f->check.detail);
 	}
 }
 

@@ -447,6 +447,58 @@ test_gzip_kind(void **state)
 	buf_free(&b);
 }
 
+/* What gzip -t says about bytes after the last member: zeros are padding
+ * (a warning), anything else is an error, and so is a cut second member. */
+static void
+test_gzip_trailing(void **state)
+{
+	static const size_t pads[] = { 1, 512, 10240 };
+	struct buf b = BUF_INIT;
+	size_t i, end;
+	char *want;
+	void *copy;
+
+	(void)state;
+	for (i = 0; i < sizeof pads / sizeof pads[0]; i++) {
+		read_fixture("formats/shop.sql.gz", &b);
+		end = b.len;
+		while (b.len < end + pads[i])
+			buf_add(&b, "", 1);
+		want = xasprintf("warning: %zu bytes of zero padding at offset %zu after member 1 "
+		                 "ignored",
+		                 pads[i], end);
+		expect(FORMATS_GZIP, b.data, b.len, FORMATS_WARNING, want);
+		expect(FORMATS_MYSQLDUMP_GZ, b.data, b.len, FORMATS_WARNING, want);
+		expect(FORMATS_MYSQLDUMP_GZ, b.data, b.len, FORMATS_WARNING, "mysqldump: complete");
+		free(want);
+		/* Zeros and then one other byte: garbage. */
+		buf_add(&b, "x", 1);
+		want = xasprintf("gzip: trailing garbage after member 1 (first non-zero byte at "
+		                 "offset %zu)",
+		                 b.len - 1);
+		expect(FORMATS_GZIP, b.data, b.len, FORMATS_CORRUPT, want);
+		free(want);
+	}
+	read_fixture("formats/shop.sql.gz", &b);
+	end = b.len;
+	buf_add(&b, "garbage", 7);
+	want = xasprintf("gzip: trailing garbage after member 1 at offset %zu", end);
+	expect(FORMATS_GZIP, b.data, b.len, FORMATS_CORRUPT, want);
+	free(want);
+	/* A second member cut short, in its header and in its data. */
+	read_fixture("formats/shop.sql.gz", &b);
+	copy = xmalloc(b.len);
+	memcpy(copy, b.data, b.len);
+	buf_add(&b, copy, 5);
+	expect(FORMATS_GZIP, b.data, b.len, FORMATS_CORRUPT, "gzip: member 2: truncated in header");
+	read_fixture("formats/shop.sql.gz", &b);
+	buf_add(&b, copy, b.len / 2);
+	free(copy);
+	expect(FORMATS_GZIP, b.data, b.len, FORMATS_CORRUPT,
+	       "gzip: member 2: truncated in deflate data");
+	buf_free(&b);
+}
+
 static void
 test_parquet(void **state)
 {
@@ -503,6 +555,7 @@ main(void)
 		cmocka_unit_test(test_dump_short_files),
 		cmocka_unit_test(test_dump_gzip),
 		cmocka_unit_test(test_gzip_kind),
+		cmocka_unit_test(test_gzip_trailing),
 		cmocka_unit_test(test_parquet),
 		cmocka_unit_test(test_raw),
 	};
