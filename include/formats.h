@@ -3,7 +3,8 @@
  * of its structure that finds truncation and corruption without parsing
  * the whole format:
  *
- *   RDB           REDIS magic and version, EOF opcode, Redis CRC64 trailer
+ *   RDB           the whole structure walked as redis-check-rdb does, and the
+ *                 CRC64 trailer (see rdb.h)
  *   GZIP          every member inflated, CRC32 and ISIZE (see zstream.h); zero
  *                 padding after the last member is a WARNING, as gzip -tv says
  *   MYSQLDUMP     the closing "-- Dump completed" line
@@ -69,12 +70,5 @@ void formats_check_update(struct formats_check *c, const void *data, size_t len)
 /* Ends the input and fills *res; call once. */
 void formats_check_final(struct formats_check *c, struct formats_result *res);
 void formats_check_free(struct formats_check *c);
-
-/*
- * Redis's CRC64 (Jones polynomial, reflected, no final xor; the value of
- * "123456789" is 0xe9c6d914c4b8d9ca). Start with crc = 0 and pass the result
- * back in for the next chunk.
- */
-uint64_t formats_crc64(uint64_t crc, const void *data, size_t len);
 
 #endif

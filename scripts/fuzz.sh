@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval)
+[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval rdb)
 out=${FUZZ_DIR:-$top/fuzz-out}
 mkdir -p "$out"
 cd "$top"
@@ -34,6 +34,12 @@ for t in "${targets[@]}"; do
 	case $t in
 	conf) cp agent.conf tests/data/conf/*.conf "$corpus/" ;;
 	formats) cp tests/data/formats/* tests/data/zstream/* "$corpus/" 2>/dev/null || true ;;
+	rdb)
+		# The target's first byte picks the header: even means the file as it is.
+		for f in tests/data/redis-assets/*.rdb tests/data/redis-generated/*.rdb; do
+			{ printf '\0'; head -c 4096 "$f"; } >"$corpus/$(basename "$f")"
+		done
+		;;
 	jval) printf '{"a":[1,2.5e3,"x\\u00e9",null,true,{}]}' >"$corpus/seed.json" ;;
 	outbox) : ;;
 	esac
