@@ -25,13 +25,23 @@ enum rdbblob_kind {
 	RDBBLOB_ZIPMAP,
 };
 
+/* Memory reused from one container to the next; zero it before the first use. */
+struct rdbblob_entry;
+struct rdbblob_scratch {
+	struct rdbblob_entry *v;
+	size_t cap;
+};
+
+void rdbblob_scratch_free(struct rdbblob_scratch *scratch);
+
 /*
- * Checks the container p[0, len) of the given kind. Returns NULL when it is
+ * Checks the container p[0, len) of the given kind, using scratch. Returns NULL when it is
  * sound and sets *count to the number of entries (pairs and triples count
  * once; for a stream node, the number of listpack entries); otherwise
  * returns a static text saying what is wrong.
  */
-const char *rdbblob_check(enum rdbblob_kind kind, const uint8_t *p, size_t len, uint64_t *count);
+const char *rdbblob_check(enum rdbblob_kind kind, const uint8_t *p, size_t len, uint64_t *count,
+                          struct rdbblob_scratch *scratch);
 /* "ziplist", "listpack", "intset", "zipmap", "stream listpack". */
 const char *rdbblob_kind_name(enum rdbblob_kind kind);
 

@@ -287,11 +287,12 @@ struct rdb_check {
 
 	/* The string being read. */
 	enum rdb_sphase sphase;
-	int skind;          /* enum rdbblob_kind + 1, 0 for a plain string */
-	uint64_t sdeclared; /* its length once decoded */
-	uint64_t sleft;     /* raw (or compressed) bytes still to come */
-	uint64_t s_off;     /* where it started */
-	uint8_t *blob;      /* the container's bytes, when checked inside */
+	int skind;                      /* enum rdbblob_kind + 1, 0 for a plain string */
+	uint64_t sdeclared;             /* its length once decoded */
+	uint64_t sleft;                 /* raw (or compressed) bytes still to come */
+	uint64_t s_off;                 /* where it started */
+	uint8_t *blob;                  /* the container's bytes, when checked inside */
+	struct rdbblob_scratch scratch; /* reused by rdbblob_check */
 	size_t blob_len, blob_alloc;
 	int blob_keep;
 	int smember; /* a member: its hash goes into dup */
@@ -359,6 +360,7 @@ rdb_check_free(struct rdb_check *r)
 	if (r == NULL)
 		return;
 	free(r->blob);
+	rdbblob_scratch_free(&r->scratch);
 	free(r->dup);
 	free(r->error);
 	free(r);
@@ -441,6 +443,20 @@ rdb_read_len(struct rdb_check *r, const uint8_t *p, size_t n, uint64_t *val, int
 	uint64_t v = 0;
 
 	*done = 0;
+	/* The common case: the whole length is in this chunk. */
+	if (r->tmp_have == 0 && n > 0 && (want = rdb_len_size(p[0])) != 0 && want <= n) {
+		*enc = p[0] >> 6 == 3;
+		if (want == 1)
+			v = p[0] & 0x3f;
+		else if (want == 2)
+			v = (uint64_t)(p[0] & 0x3f) << 8 | p[1];
+		else
+			for (i = 1; i < want; i++)
+				v = v << 8 | p[i];
+		*val = v;
+		*done = 1;
+		return want;
+	}
 	if (r->tmp_have == 0) {
 		r->field_off = r->off;
 		used = rdb_gather(r, p, n, 1);
@@ -580,7 +596,7 @@ rdb_blob_done(struct rdb_check *r)
 		r->ql_nonempty++;
 		return;
 	}
-	err = rdbblob_check(kind, r->blob, r->blob_len, &count);
+	err = rdbblob_check(kind, r->blob, r->blob_len, &count, &r->scratch);
 	if (err != NULL)
 		rdb_fail(r, r->s_off, "%s", err);
 	else if (count > 0)

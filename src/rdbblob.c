@@ -41,10 +41,10 @@ struct rdbblob_list {
 	size_t n, cap;
 };
 
-static void
+static inline void __attribute__((always_inline))
 rdbblob_push(struct rdbblob_list *l, const uint8_t *s, uint32_t len, int64_t v)
 {
-	if (l->n == l->cap) {
+	if (__builtin_expect(l->n == l->cap, 0)) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
 	}
@@ -231,7 +231,7 @@ rdbblob_backlen_size(size_t l)
 }
 
 /* Size of the entry at lp[off] (encoding, data, back-length) and its value; 0 when invalid. */
-static size_t
+static inline size_t __attribute__((always_inline))
 rdbblob_lp_entry(const uint8_t *lp, size_t size, size_t off, struct rdbblob_entry *e)
 {
 	size_t last = size - 1, hdr = 1, len = 0, enclen, total, i;
@@ -345,16 +345,42 @@ rdbblob_key_cmp(const void *a, const void *b)
 	return c;
 }
 
+/* Whether two entries are the same member: integers by their decimal form. */
+static int
+rdbblob_same(const struct rdbblob_entry *a, const struct rdbblob_entry *b)
+{
+	char num[24];
+	const struct rdbblob_entry *i, *t;
+	int n;
+
+	if (a->s == NULL && b->s == NULL)
+		return a->v == b->v;
+	if (a->s != NULL && b->s != NULL)
+		return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+	i = a->s == NULL ? a : b;
+	t = a->s == NULL ? b : a;
+	n = snprintf(num, sizeof num, "%" PRId64, i->v);
+	return (size_t)n == t->len && memcmp(num, t->s, t->len) == 0;
+}
+
 /* 1 when the first members of the tuples of l are all different. */
 static int
 rdbblob_unique(const struct rdbblob_list *l, size_t tuple)
 {
-	size_t n = l->n / tuple, i;
+	size_t n = l->n / tuple, i, j;
 	struct rdbblob_key *k;
 	int ok = 1;
 
 	if (n < 2)
 		return 1;
+	/* Small containers, the common case: compare pairwise, no allocation. */
+	if (n <= 16) {
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++)
+				if (rdbblob_same(&l->v[i * tuple], &l->v[j * tuple]))
+					return 0;
+		return 1;
+	}
 	k = xreallocarray(NULL, n, sizeof *k);
 	for (i = 0; i < n; i++) {
 		const struct rdbblob_entry *e = &l->v[i * tuple];
@@ -526,9 +552,10 @@ rdbblob_tuples(const struct rdbblob_list *l, size_t tuple, uint64_t *count)
 }
 
 const char *
-rdbblob_check(enum rdbblob_kind kind, const uint8_t *p, size_t len, uint64_t *count)
+rdbblob_check(enum rdbblob_kind kind, const uint8_t *p, size_t len, uint64_t *count,
+              struct rdbblob_scratch *scratch)
 {
-	struct rdbblob_list l = { NULL, 0, 0 };
+	struct rdbblob_list l = { scratch->v, 0, scratch->cap };
 	const char *err = NULL;
 
 	*count = 0;
@@ -567,8 +594,17 @@ rdbblob_check(enum rdbblob_kind kind, const uint8_t *p, size_t len, uint64_t *co
 		}
 		break;
 	}
-	free(l.v);
+	scratch->v = l.v; /* kept for the next container */
+	scratch->cap = l.cap;
 	return err;
+}
+
+void
+rdbblob_scratch_free(struct rdbblob_scratch *scratch)
+{
+	free(scratch->v);
+	scratch->v = NULL;
+	scratch->cap = 0;
 }
 
 const char *
