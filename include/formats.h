@@ -10,6 +10,8 @@
  *   MYSQLDUMP     the closing "-- Dump completed" line
  *   MYSQLDUMP_GZ  both of the above, the trailer looked for in the inflated tail
  *   PARQUET       PAR1 at both ends and a footer length that fits the file
+ *   AOF           every command whole, as redis-check-aof checks (see aof.h)
+ *   AOF_MANIFEST  the lines of a multi-part AOF manifest
  *   RAW           nothing: only the digests computed elsewhere vouch for it
  *
  * A checker is fed the chunks of a file read once (init, update with each
@@ -31,6 +33,8 @@ enum formats_kind {
 	FORMATS_MYSQLDUMP,
 	FORMATS_MYSQLDUMP_GZ,
 	FORMATS_PARQUET,
+	FORMATS_AOF,          /* Redis AOF: RESP commands, maybe after an RDB preamble (aof.h) */
+	FORMATS_AOF_MANIFEST, /* the manifest of a Redis 7 multi-part AOF directory */
 };
 
 enum formats_status {
@@ -50,13 +54,15 @@ struct formats_result {
 #define FORMATS_DETECT_BYTES 4096
 
 /*
- * Decides by magic bytes first (REDIS, 1f 8b, PAR1 or PARE, a mysqldump or
- * MariaDB dump header, also inside a gzip stream), then by the end of
- * filename (.rdb, .sql.gz, .gz, .sql, .parquet; filename may be NULL), and
+ * Decides by magic bytes first (REDIS, which is an AOF's RDB preamble when
+ * the name ends in .aof; 1f 8b; PAR1 or PARE; a mysqldump or MariaDB dump
+ * header, also inside a gzip stream; RESP commands; an AOF manifest), then by
+ * the end of filename (.rdb, .sql.gz, .gz, .sql, .parquet, .aof; filename
+ * may be NULL), and
  * falls back to RAW. head holds the first len bytes of the file.
  */
 enum formats_kind formats_detect(const void *head, size_t len, const char *filename);
-/* "rdb", "gzip", "mysqldump", "mysqldump.gz", "parquet", "raw". */
+/* "rdb", "gzip", "mysqldump", "mysqldump.gz", "parquet", "aof", "aof-manifest", "raw". */
 const char *formats_kind_name(enum formats_kind kind);
 /* "ok", "warning", "unchecked", "corrupt". */
 const char *formats_status_name(enum formats_status status);

@@ -51,7 +51,14 @@ struct rdb_check;
 
 /* The caller owns the checker and releases it with rdb_check_free. */
 struct rdb_check *rdb_check_init(void);
-void rdb_check_update(struct rdb_check *r, const void *data, size_t len);
+/* Returns the bytes used: all of them, but see rdb_check_set_embedded. */
+size_t rdb_check_update(struct rdb_check *r, const void *data, size_t len);
+/* The RDB is followed by other data (an AOF's commands after its preamble):
+ * rdb_check_update uses nothing after the checksum. */
+void rdb_check_set_embedded(struct rdb_check *r);
+/* Once the EOF opcode and checksum are in: the offset just past them (where an
+ * AOF's commands start after its RDB preamble); 0 before, or after an error. */
+uint64_t rdb_check_end(const struct rdb_check *r);
 /* Ends the input and fills *res; call once. */
 void rdb_check_final(struct rdb_check *r, struct rdb_result *res);
 void rdb_check_free(struct rdb_check *r);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aof.h"
 #include "formats.h"
 #include "rdb.h"
 #include "xmalloc.h"
@@ -51,6 +52,7 @@ struct formats_check {
 	uint64_t size;
 	struct zstream_gzip *gz; /* GZIP and MYSQLDUMP_GZ */
 	struct rdb_check *rdb;   /* RDB */
+	struct aof_check *aof;   /* AOF and AOF_MANIFEST */
 	union {
 		struct dump_check dump;
 		struct parquet_check pq;
@@ -67,6 +69,7 @@ static const struct {
 	{ ".rdb", FORMATS_RDB },
 	{ ".gz", FORMATS_GZIP },
 	{ ".sql", FORMATS_MYSQLDUMP },
+	{ ".aof", FORMATS_AOF },
 };
 
 static void
@@ -180,7 +183,7 @@ formats_detect(const void *head, size_t len, const char *filename)
 	size_t i, n;
 
 	if (has_rdb_magic(p, len))
-		return FORMATS_RDB;
+		return has_suffix(filename, ".aof") ? FORMATS_AOF : FORMATS_RDB;
 	if (starts_with(p, len, "PAR1") || starts_with(p, len, "PARE"))
 		return FORMATS_PARQUET;
 	if (len >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
@@ -191,6 +194,10 @@ formats_detect(const void *head, size_t len, const char *filename)
 	}
 	if (dump_has_header(p, len))
 		return FORMATS_MYSQLDUMP;
+	if (aof_looks_resp(p, len))
+		return FORMATS_AOF;
+	if (aof_looks_manifest(p, len))
+		return FORMATS_AOF_MANIFEST;
 	for (i = 0; i < sizeof formats_suffixes / sizeof formats_suffixes[0]; i++) {
 		if (has_suffix(filename, formats_suffixes[i].suffix))
 			return formats_suffixes[i].kind;
@@ -212,6 +219,10 @@ formats_kind_name(enum formats_kind kind)
 		return "mysqldump.gz";
 	case FORMATS_PARQUET:
 		return "parquet";
+	case FORMATS_AOF:
+		return "aof";
+	case FORMATS_AOF_MANIFEST:
+		return "aof-manifest";
 	default:
 		return "raw";
 	}
@@ -248,6 +259,20 @@ rdb_kind_final(struct rdb_check *r, struct formats_result *res)
 	rdb_check_final(r, &rr);
 	res->status = map[rr.status];
 	res->detail = rr.detail;
+}
+
+/* ---- Redis AOF: aof.c's ---- */
+
+static void
+aof_kind_final(struct aof_check *a, struct formats_result *res)
+{
+	struct aof_result ar;
+
+	aof_check_final(a, &ar);
+	res->status = ar.status == AOF_OK          ? FORMATS_OK
+	              : ar.status == AOF_UNCHECKED ? FORMATS_UNCHECKED
+	                                           : FORMATS_CORRUPT;
+	res->detail = ar.detail;
 }
 
 /* ---- mysqldump ---- */
@@ -362,6 +387,8 @@ formats_check_init(enum formats_kind kind)
 	c->kind = kind;
 	if (kind == FORMATS_RDB)
 		c->rdb = rdb_check_init();
+	else if (kind == FORMATS_AOF || kind == FORMATS_AOF_MANIFEST)
+		c->aof = aof_check_init(kind == FORMATS_AOF_MANIFEST);
 	/* Zero padding is accepted as gzip -t accepts it (tar blocks, tape
 	 * records, preallocated files); gzip_final turns it into a warning. */
 	if (kind == FORMATS_GZIP)
@@ -383,6 +410,10 @@ formats_check_update(struct formats_check *c, const void *data, size_t len)
 	switch (c->kind) {
 	case FORMATS_RDB:
 		rdb_check_update(c->rdb, data, len);
+		break;
+	case FORMATS_AOF:
+	case FORMATS_AOF_MANIFEST:
+		aof_check_update(c->aof, data, len);
 		break;
 	case FORMATS_GZIP:
 	case FORMATS_MYSQLDUMP_GZ:
@@ -444,6 +475,10 @@ formats_check_final(struct formats_check *c, struct formats_result *res)
 	case FORMATS_RDB:
 		rdb_kind_final(c->rdb, res);
 		break;
+	case FORMATS_AOF:
+	case FORMATS_AOF_MANIFEST:
+		aof_kind_final(c->aof, res);
+		break;
 	case FORMATS_GZIP:
 	case FORMATS_MYSQLDUMP_GZ:
 		gzip_final(c, res);
@@ -467,5 +502,6 @@ formats_check_free(struct formats_check *c)
 		return;
 	zstream_gzip_free(c->gz);
 	rdb_check_free(c->rdb);
+	aof_check_free(c->aof);
 	free(c);
 }

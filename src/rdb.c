@@ -308,6 +308,7 @@ struct rdb_check {
 	uint8_t cksum[RDB_CKSUM_LEN];
 	size_t cksum_have;
 	uint64_t trailing;
+	int embedded;       /* followed by other data: stop at the end */
 	uint64_t big_blobs; /* containers too large to check inside */
 
 	/* Hashes of the members of the current key, or of a stream group's pending IDs. */
@@ -1094,6 +1095,12 @@ rdb_magic(struct rdb_check *r, const uint8_t *p, size_t n)
 }
 
 void
+rdb_check_set_embedded(struct rdb_check *r)
+{
+	r->embedded = 1;
+}
+
+size_t
 rdb_check_update(struct rdb_check *r, const void *data, size_t len)
 {
 	const uint8_t *p = data, *start = data;
@@ -1116,7 +1123,7 @@ rdb_check_update(struct rdb_check *r, const void *data, size_t len)
 			r->cksum_have += used;
 			if (r->cksum_have == RDB_CKSUM_LEN)
 				r->phase = PH_TRAIL;
-		} else if (r->phase == PH_TRAIL) {
+		} else if (r->phase == PH_TRAIL && !r->embedded) {
 			r->trailing += len;
 			used = len;
 		} else {
@@ -1134,6 +1141,15 @@ rdb_check_update(struct rdb_check *r, const void *data, size_t len)
 		if (r->phase != PH_FAILED)
 			r->crc = rdb_crc64(r->crc, start, hashed);
 	}
+	return (size_t)(p - start);
+}
+
+uint64_t
+rdb_check_end(const struct rdb_check *r)
+{
+	if (r->phase != PH_TRAIL)
+		return 0;
+	return r->eof_off + 1 + (r->version >= RDB_CKSUM_VERSION ? RDB_CKSUM_LEN : 0);
 }
 
 /* What the walk was in the middle of when the input ended. */

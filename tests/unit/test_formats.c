@@ -103,6 +103,14 @@ test_detect_by_content(void **state)
 	read_fixture("formats/dump.rdb", &b);
 	assert_int_equal(formats_detect(b.data, b.len, "backup.bin"), FORMATS_RDB);
 	assert_int_equal(formats_detect(b.data, 5, NULL), FORMATS_RDB);
+	/* The same bytes named .aof: an AOF with an RDB preamble. */
+	assert_int_equal(formats_detect(b.data, b.len, "appendonly.aof"), FORMATS_AOF);
+	assert_int_equal(formats_detect("*2\r\n$6\r\nSELECT", 14, "x.bin"), FORMATS_AOF);
+	assert_int_equal(formats_detect("#TS:1795328389\r\n", 16, NULL), FORMATS_AOF);
+	assert_int_equal(formats_detect("file a.1.base.rdb seq 1 type b\n", 31, "m"),
+	                 FORMATS_AOF_MANIFEST);
+	assert_string_equal(formats_kind_name(FORMATS_AOF), "aof");
+	assert_string_equal(formats_kind_name(FORMATS_AOF_MANIFEST), "aof-manifest");
 	read_fixture("formats/sample.parquet", &b);
 	assert_int_equal(formats_detect(b.data, b.len, "x.rdb"), FORMATS_PARQUET);
 	/* mariadb-dump 10.11 puts a sandbox line before the header. */
