@@ -82,12 +82,14 @@ aof_looks_resp(const void *head, size_t len)
 int
 aof_looks_manifest(const void *head, size_t len)
 {
-	const char *p = head;
-	const char *nl = memchr(p, '\n', len);
-	size_t n = nl ? (size_t)(nl - p) : len;
+	const char *p = head, *nl;
+	size_t n;
 
-	return len >= 5 && memcmp(p, "file ", 5) == 0 && memmem(p, n, " seq ", 5) != NULL &&
-	       memmem(p, n, " type ", 6) != NULL;
+	if (len < 5 || memcmp(p, "file ", 5) != 0)
+		return 0;
+	nl = memchr(p, '\n', len);
+	n = nl ? (size_t)(nl - p) : len;
+	return memmem(p, n, " seq ", 5) != NULL && memmem(p, n, " type ", 6) != NULL;
 }
 
 static void __attribute__((format(printf, 3, 4)))
