@@ -12,6 +12,10 @@
  *   PARQUET       PAR1 at both ends and a footer length that fits the file
  *   AOF           every command whole, as redis-check-aof checks (see aof.h)
  *   AOF_MANIFEST  the lines of a multi-part AOF manifest
+ *   ZSTD          every frame decompressed by libzstd, content checksums; a
+ *                 mysqldump inside also needs its trailer; UNCHECKED when
+ *                 built without libzstd
+ *   XZ, BZIP2, LZ4  UNCHECKED, naming the compression: never a silent ok
  *   RAW           nothing: only the digests computed elsewhere vouch for it
  *
  * A checker is fed the chunks of a file read once (init, update with each
@@ -35,6 +39,10 @@ enum formats_kind {
 	FORMATS_PARQUET,
 	FORMATS_AOF,          /* Redis AOF: RESP commands, maybe after an RDB preamble (aof.h) */
 	FORMATS_AOF_MANIFEST, /* the manifest of a Redis 7 multi-part AOF directory */
+	FORMATS_ZSTD,         /* zstd frames (zst.h), and a dump inside checked as MYSQLDUMP */
+	FORMATS_XZ,           /* compressions that cannot be checked here: UNCHECKED */
+	FORMATS_BZIP2,
+	FORMATS_LZ4,
 };
 
 enum formats_status {
@@ -56,13 +64,14 @@ struct formats_result {
 /*
  * Decides by magic bytes first (REDIS, which is an AOF's RDB preamble when
  * the name ends in .aof; 1f 8b; PAR1 or PARE; a mysqldump or MariaDB dump
- * header, also inside a gzip stream; RESP commands; an AOF manifest), then by
- * the end of filename (.rdb, .sql.gz, .gz, .sql, .parquet, .aof; filename
- * may be NULL), and
+ * header, also inside a gzip stream; RESP commands; an AOF manifest; zstd, xz,
+ * bzip2, lz4 magic), then by the end of filename (.rdb, .sql.gz, .gz, .sql,
+ * .parquet, .aof, .zst, .xz, .bz2, .lz4; filename may be NULL), and
  * falls back to RAW. head holds the first len bytes of the file.
  */
 enum formats_kind formats_detect(const void *head, size_t len, const char *filename);
-/* "rdb", "gzip", "mysqldump", "mysqldump.gz", "parquet", "aof", "aof-manifest", "raw". */
+/* "rdb", "gzip", "mysqldump", "mysqldump.gz", "parquet", "aof", "aof-manifest", "zstd",
+ * "xz", "bzip2", "lz4", "raw". */
 const char *formats_kind_name(enum formats_kind kind);
 /* "ok", "warning", "unchecked", "corrupt". */
 const char *formats_status_name(enum formats_status status);

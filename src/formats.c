@@ -17,6 +17,7 @@
 #include "formats.h"
 #include "rdb.h"
 #include "xmalloc.h"
+#include "zst.h"
 #include "zstream.h"
 
 /* "REDIS" and four version digits. */
@@ -53,6 +54,7 @@ struct formats_check {
 	struct zstream_gzip *gz; /* GZIP and MYSQLDUMP_GZ */
 	struct rdb_check *rdb;   /* RDB */
 	struct aof_check *aof;   /* AOF and AOF_MANIFEST */
+	struct zst_check *zst;   /* ZSTD */
 	union {
 		struct dump_check dump;
 		struct parquet_check pq;
@@ -70,6 +72,24 @@ static const struct {
 	{ ".gz", FORMATS_GZIP },
 	{ ".sql", FORMATS_MYSQLDUMP },
 	{ ".aof", FORMATS_AOF },
+	{ ".zst", FORMATS_ZSTD },
+	{ ".xz", FORMATS_XZ },
+	{ ".bz2", FORMATS_BZIP2 },
+	{ ".lz4", FORMATS_LZ4 },
+};
+
+/* Compressions by their magic bytes. */
+static const struct {
+	const char *magic;
+	size_t len;
+	enum formats_kind kind;
+} formats_magics[] = {
+	{ "\x28\xb5\x2f\xfd", 4, FORMATS_ZSTD },
+	{ "\xfd"
+	  "7zXZ\0",
+	  6, FORMATS_XZ },
+	{ "BZh", 3, FORMATS_BZIP2 },
+	{ "\x04\x22\x4d\x18", 4, FORMATS_LZ4 },
 };
 
 static void
@@ -194,6 +214,11 @@ formats_detect(const void *head, size_t len, const char *filename)
 	}
 	if (dump_has_header(p, len))
 		return FORMATS_MYSQLDUMP;
+	for (i = 0; i < sizeof formats_magics / sizeof formats_magics[0]; i++) {
+		if (len >= formats_magics[i].len &&
+		    memcmp(p, formats_magics[i].magic, formats_magics[i].len) == 0)
+			return formats_magics[i].kind;
+	}
 	if (aof_looks_resp(p, len))
 		return FORMATS_AOF;
 	if (aof_looks_manifest(p, len))
@@ -223,6 +248,14 @@ formats_kind_name(enum formats_kind kind)
 		return "aof";
 	case FORMATS_AOF_MANIFEST:
 		return "aof-manifest";
+	case FORMATS_ZSTD:
+		return "zstd";
+	case FORMATS_XZ:
+		return "xz";
+	case FORMATS_BZIP2:
+		return "bzip2";
+	case FORMATS_LZ4:
+		return "lz4";
 	default:
 		return "raw";
 	}
@@ -273,6 +306,34 @@ aof_kind_final(struct aof_check *a, struct formats_result *res)
 	              : ar.status == AOF_UNCHECKED ? FORMATS_UNCHECKED
 	                                           : FORMATS_CORRUPT;
 	res->detail = ar.detail;
+}
+
+/* ---- zstd: zst.c's, and a dump inside it ---- */
+
+static void dump_final(const struct dump_check *d, const char *what, struct formats_result *res);
+
+static void
+zst_kind_final(struct formats_check *c, struct formats_result *res)
+{
+	struct zst_result z;
+	struct formats_result dump;
+
+	zst_check_final(c->zst, &z);
+	if (z.status == ZST_UNAVAILABLE) {
+		res->status = FORMATS_UNCHECKED;
+		res->detail = z.detail;
+	} else if (z.status == ZST_CORRUPT) {
+		res->status = FORMATS_CORRUPT;
+		res->detail = z.detail;
+	} else if (dump_has_header(c->u.dump.head, c->u.dump.head_len)) {
+		dump_final(&c->u.dump, "decompressed stream", &dump);
+		result(res, dump.status, "%s; %s", dump.detail, z.detail);
+		free(dump.detail);
+		free(z.detail);
+	} else {
+		res->status = FORMATS_OK;
+		res->detail = z.detail;
+	}
 }
 
 /* ---- mysqldump ---- */
@@ -387,6 +448,8 @@ formats_check_init(enum formats_kind kind)
 	c->kind = kind;
 	if (kind == FORMATS_RDB)
 		c->rdb = rdb_check_init();
+	else if (kind == FORMATS_ZSTD)
+		c->zst = zst_check_init(dump_gz_output, &c->u.dump);
 	else if (kind == FORMATS_AOF || kind == FORMATS_AOF_MANIFEST)
 		c->aof = aof_check_init(kind == FORMATS_AOF_MANIFEST);
 	/* Zero padding is accepted as gzip -t accepts it (tar blocks, tape
@@ -414,6 +477,9 @@ formats_check_update(struct formats_check *c, const void *data, size_t len)
 	case FORMATS_AOF:
 	case FORMATS_AOF_MANIFEST:
 		aof_check_update(c->aof, data, len);
+		break;
+	case FORMATS_ZSTD:
+		zst_check_update(c->zst, data, len);
 		break;
 	case FORMATS_GZIP:
 	case FORMATS_MYSQLDUMP_GZ:
@@ -479,6 +545,18 @@ formats_check_final(struct formats_check *c, struct formats_result *res)
 	case FORMATS_AOF_MANIFEST:
 		aof_kind_final(c->aof, res);
 		break;
+	case FORMATS_ZSTD:
+		zst_kind_final(c, res);
+		break;
+	case FORMATS_XZ:
+	case FORMATS_BZIP2:
+	case FORMATS_LZ4:
+		result(res, FORMATS_UNCHECKED,
+		       "%s: compressed with %s, which cannot be checked here: only the digests "
+		       "vouch "
+		       "for it",
+		       formats_kind_name(c->kind), formats_kind_name(c->kind));
+		break;
 	case FORMATS_GZIP:
 	case FORMATS_MYSQLDUMP_GZ:
 		gzip_final(c, res);
@@ -503,5 +581,6 @@ formats_check_free(struct formats_check *c)
 	zstream_gzip_free(c->gz);
 	rdb_check_free(c->rdb);
 	aof_check_free(c->aof);
+	zst_check_free(c->zst);
 	free(c);
 }

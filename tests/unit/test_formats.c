@@ -407,6 +407,76 @@ test_dump_gzip(void **state)
 	buf_free(&gz);
 }
 
+/* ---- zstd and the compressions that cannot be checked ---- */
+
+/* shop.sql.zst: `zstd shop.sql` (with its content checksum), 1.5.4. */
+static void
+test_zstd(void **state)
+{
+	struct buf b = BUF_INIT;
+	void *copy;
+	size_t len;
+
+	(void)state;
+	read_fixture("formats/shop.sql.zst", &b);
+	assert_int_equal(formats_detect(b.data, b.len, "x.bin"), FORMATS_ZSTD);
+#ifdef HAVE_ZSTD
+	expect(FORMATS_ZSTD, b.data, b.len, FORMATS_OK,
+	       "mysqldump: complete (-- Dump completed on 2026-11-22  6:20:08); zstd: 1 frame, "
+	       "2205 bytes decompressed, content checksums ok where stored");
+	len = b.len;
+	expect(FORMATS_ZSTD, b.data, len - 7, FORMATS_CORRUPT,
+	       "zstd: truncated: frame 1 not complete at the end (offset 904)");
+	b.data[len - 2] ^= 1; /* in the content checksum */
+	expect(FORMATS_ZSTD, b.data, len, FORMATS_CORRUPT,
+	       "zstd: frame 1: Restored data doesn't match checksum");
+	b.data[len - 2] ^= 1;
+	copy = xmalloc(len);
+	memcpy(copy, b.data, len);
+	buf_add(&b, copy, len); /* two frames */
+	expect(FORMATS_ZSTD, b.data, b.len, FORMATS_OK, "zstd: 2 frames, 4410 bytes");
+	buf_add(&b, "\0\0\0\0", 4); /* zstd -t rejects trailing zeros too */
+	expect(FORMATS_ZSTD, b.data, b.len, FORMATS_CORRUPT, "zstd: frame 3: Unknown frame");
+	/* A zstd stream of a dump cut at a frame boundary: the frames are whole, the dump is not.
+	 */
+	b.len = len;
+	free(copy);
+#else
+	(void)copy;
+	(void)len;
+	expect(FORMATS_ZSTD, b.data, b.len, FORMATS_UNCHECKED, "zstd: built without libzstd");
+#endif
+	buf_free(&b);
+}
+
+static void
+test_other_compressions(void **state)
+{
+	static const struct {
+		const char *head;
+		size_t len;
+		enum formats_kind kind;
+		const char *want;
+	} cases[] = {
+		{ "\xfd"
+		  "7zXZ\0\0\x04",
+		  8, FORMATS_XZ, "xz: compressed with xz, which cannot" },
+		{ "BZh91AY&SY", 10, FORMATS_BZIP2, "bzip2: compressed with bzip2" },
+		{ "\x04\x22\x4d\x18\x64\x40", 6, FORMATS_LZ4, "lz4: compressed with lz4" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(formats_detect(cases[i].head, cases[i].len, "a.sql.gz"),
+		                 cases[i].kind);
+		expect(cases[i].kind, cases[i].head, cases[i].len, FORMATS_UNCHECKED,
+		       cases[i].want);
+	}
+	assert_int_equal(formats_detect("x", 1, "backup.tar.xz"), FORMATS_XZ);
+	assert_int_equal(formats_detect("x", 1, "dump.sql.zst"), FORMATS_ZSTD);
+}
+
 /* ---- gzip, Parquet, raw ---- */
 
 static void
@@ -535,6 +605,8 @@ main(void)
 		cmocka_unit_test(test_dump_gzip),
 		cmocka_unit_test(test_gzip_kind),
 		cmocka_unit_test(test_gzip_trailing),
+		cmocka_unit_test(test_zstd),
+		cmocka_unit_test(test_other_compressions),
 		cmocka_unit_test(test_parquet),
 		cmocka_unit_test(test_raw),
 	};
