@@ -15,6 +15,8 @@ cd "$top"
 [[ -f config.h ]] || { ./autogen.sh >/dev/null && ./configure >/dev/null; }
 
 deps=(libevent_core hiredis libcurl libssl libcrypto zlib libsodium libmariadb)
+# libzstd when configure found it (config.h says so).
+grep -q '^#define HAVE_ZSTD 1' config.h && deps+=(libzstd)
 read -ra cflags <<<"$(pkg-config --cflags "${deps[@]}")"
 read -ra libs <<<"$(pkg-config --libs "${deps[@]}")"
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE '-fsanitize=fuzzer,address,undefined' -iquote include

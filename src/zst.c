@@ -32,6 +32,7 @@ struct zst_check {
 #endif
 };
 
+#ifdef HAVE_ZSTD
 static void __attribute__((format(printf, 2, 3)))
 zst_fail(struct zst_check *z, const char *fmt, ...)
 {
@@ -43,6 +44,7 @@ zst_fail(struct zst_check *z, const char *fmt, ...)
 	z->error = xvasprintf(fmt, ap);
 	va_end(ap);
 }
+#endif
 
 const char *
 zst_version(void)
@@ -130,6 +132,7 @@ zst_check_final(struct zst_check *z, struct zst_result *res)
 		                        z->frames, z->frames == 1 ? "" : "s", z->out_bytes);
 	}
 #else
+	(void)z;
 	res->status = ZST_UNAVAILABLE;
 	res->detail = xstrdup("zstd: built without libzstd, frames not checked");
 #endif
