@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval rdb)
+[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval rdb aof pqfooter)
 out=${FUZZ_DIR:-$top/fuzz-out}
 mkdir -p "$out"
 cd "$top"
@@ -40,6 +40,23 @@ for t in "${targets[@]}"; do
 		# The target's first byte picks the header: even means the file as it is.
 		for f in tests/data/redis-assets/*.rdb tests/data/redis-generated/*.rdb; do
 			{ printf '\0'; head -c 4096 "$f"; } >"$corpus/$(basename "$f")"
+		done
+		;;
+	aof)
+		printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n#TS:1795328389\r\n*1\r\n$5\r\nMULTI\r\n' >"$corpus/seed.aof"
+		printf 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n' \
+			>"$corpus/seed.manifest"
+		;;
+	pqfooter)
+		# Each footer, prefixed with its offset in the file as the target reads it.
+		for f in tests/data/parquet-testing/*.parquet tests/data/formats/*.parquet; do
+			python3 - "$f" "$corpus/$(basename "$f").footer" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+n = struct.unpack("<I", d[-8:-4])[0]
+off = len(d) - 8 - n
+open(sys.argv[2], "wb").write(bytes([(off >> 8) & 0xff, off & 0xff]) + d[-8 - n:-8])
+PY
 		done
 		;;
 	jval) printf '{"a":[1,2.5e3,"x\\u00e9",null,true,{}]}' >"$corpus/seed.json" ;;

@@ -15,6 +15,7 @@
 
 #include "aof.h"
 #include "formats.h"
+#include "pqfooter.h"
 #include "rdb.h"
 #include "xmalloc.h"
 #include "zst.h"
@@ -27,6 +28,7 @@
 #define DUMP_TRAILER      "-- Dump completed"
 #define PARQUET_MAGIC_LEN 4
 #define PARQUET_MIN_LEN   12 /* magic, footer length, magic */
+#define PARQUET_TAIL_MAX  (4u << 20)
 #define DETAIL_LINE_MAX   80
 
 /* The tail of the stream without its trailing whitespace, and that whitespace apart. */
@@ -41,11 +43,14 @@ struct dump_check {
 	uint64_t content_end; /* offset just past the last non-whitespace byte */
 };
 
+/* The last bytes of the file, at least PARQUET_TAIL_MAX of them when there
+ * are: the footer, decoded in final (pqfooter.h). The buffer grows with the
+ * file up to twice that and is then slid, so each byte is moved once. */
 struct parquet_check {
 	uint8_t head[PARQUET_MAGIC_LEN];
 	size_t head_len;
-	uint8_t tail[8]; /* footer length and magic */
-	size_t tail_len;
+	uint8_t *tail;
+	size_t tail_len, tail_cap;
 };
 
 struct formats_check {
@@ -408,34 +413,96 @@ dump_gz_output(const void *data, size_t len, void *arg)
 /* ---- Parquet ---- */
 
 static void
+parquet_keep(struct parquet_check *q, const uint8_t *p, size_t n)
+{
+	size_t keep;
+
+	if (n > 2 * PARQUET_TAIL_MAX) {
+		p += n - PARQUET_TAIL_MAX;
+		n = PARQUET_TAIL_MAX;
+		q->tail_len = 0;
+	}
+	if (q->tail_len + n > 2 * PARQUET_TAIL_MAX) {
+		keep = PARQUET_TAIL_MAX - n < q->tail_len ? PARQUET_TAIL_MAX - n : q->tail_len;
+		memmove(q->tail, q->tail + q->tail_len - keep, keep);
+		q->tail_len = keep;
+	}
+	if (q->tail_len + n > q->tail_cap) {
+		q->tail_cap = q->tail_len + n < 4096 ? 4096 : 2 * (q->tail_len + n);
+		if (q->tail_cap > 2 * PARQUET_TAIL_MAX)
+			q->tail_cap = 2 * PARQUET_TAIL_MAX;
+		q->tail = xreallocarray(q->tail, q->tail_cap, 1);
+	}
+	memcpy(q->tail + q->tail_len, p, n);
+	q->tail_len += n;
+}
+
+static void
 parquet_final(const struct parquet_check *q, uint64_t size, struct formats_result *res)
 {
+	const uint8_t *end; /* the footer length and the closing magic */
+	struct pqfooter_info info;
 	uint32_t footer = 0;
+	uint64_t foot_off;
+	char *err;
 
-	if (size >= PARQUET_MIN_LEN)
-		footer = (uint32_t)q->tail[0] | (uint32_t)q->tail[1] << 8 |
-		         (uint32_t)q->tail[2] << 16 | (uint32_t)q->tail[3] << 24;
-	if (size < PARQUET_MIN_LEN)
+	if (size < PARQUET_MIN_LEN) {
 		result(res, FORMATS_CORRUPT,
 		       "parquet: truncated: %" PRIu64 " bytes, at least %d needed", size,
 		       PARQUET_MIN_LEN);
-	else if (memcmp(q->head, "PAR1", 4) != 0 && memcmp(q->head, "PARE", 4) != 0)
+		return;
+	}
+	end = q->tail + q->tail_len - 8;
+	if (size >= PARQUET_MIN_LEN)
+		footer = (uint32_t)end[0] | (uint32_t)end[1] << 8 | (uint32_t)end[2] << 16 |
+		         (uint32_t)end[3] << 24;
+	if (size < PARQUET_MIN_LEN) {
+		result(res, FORMATS_CORRUPT,
+		       "parquet: truncated: %" PRIu64 " bytes, at least %d needed", size,
+		       PARQUET_MIN_LEN);
+		return;
+	}
+	if (memcmp(q->head, "PAR1", 4) != 0 && memcmp(q->head, "PARE", 4) != 0) {
 		result(res, FORMATS_CORRUPT, "parquet: bad magic at offset 0");
-	else if (memcmp(q->tail + 4, q->head, 4) != 0)
+		return;
+	}
+	if (memcmp(end + 4, q->head, 4) != 0) {
 		result(res, FORMATS_CORRUPT,
 		       "parquet: no closing magic at offset %" PRIu64 " (truncated?)", size - 4);
+		return;
+	}
 	/* Stricter than footer + 8 <= size: the footer cannot overlap the leading magic. */
-	else if (footer == 0 || (uint64_t)footer + PARQUET_MIN_LEN > size)
+	if (footer == 0 || (uint64_t)footer + PARQUET_MIN_LEN > size) {
 		result(res, FORMATS_CORRUPT,
 		       "parquet: footer length %" PRIu32 " at offset %" PRIu64
 		       " does not fit a %" PRIu64 "-byte file",
 		       footer, size - 8, size);
-	else if (memcmp(q->head, "PARE", 4) == 0)
+		return;
+	}
+	foot_off = size - 8 - footer;
+	if (memcmp(q->head, "PARE", 4) == 0) {
 		result(res, FORMATS_UNCHECKED,
 		       "parquet: encrypted footer (PARE): only its length checked");
-	else
-		result(res, FORMATS_OK, "parquet: footer %" PRIu32 " bytes at offset %" PRIu64,
-		       footer, size - 8 - footer);
+		return;
+	}
+	if ((size_t)footer + 8 > q->tail_len) {
+		result(res, FORMATS_OK,
+		       "parquet: footer %" PRIu32 " bytes at offset %" PRIu64
+		       ", over %u MiB: not decoded",
+		       footer, foot_off, PARQUET_TAIL_MAX >> 20);
+		return;
+	}
+	err = pqfooter_check(end - footer, footer, foot_off, &info);
+	if (err != NULL) {
+		result(res, FORMATS_CORRUPT, "parquet: footer at offset %" PRIu64 ": %s", foot_off,
+		       err);
+		free(err);
+		return;
+	}
+	result(res, FORMATS_OK,
+	       "parquet: footer %" PRIu32 " bytes at offset %" PRIu64 ": %" PRId64
+	       " rows in %zu row groups, %zu columns, %zu column chunks inside the file",
+	       footer, foot_off, info.num_rows, info.row_groups, info.columns, info.chunks);
 }
 
 /* ---- the checker ---- */
@@ -490,7 +557,7 @@ formats_check_update(struct formats_check *c, const void *data, size_t len)
 		break;
 	case FORMATS_PARQUET:
 		keep_head(q->head, &q->head_len, sizeof q->head, data, len);
-		keep_tail(q->tail, &q->tail_len, sizeof q->tail, data, len);
+		parquet_keep(q, data, len);
 		break;
 	default:
 		break;
@@ -581,6 +648,8 @@ formats_check_free(struct formats_check *c)
 	zstream_gzip_free(c->gz);
 	rdb_check_free(c->rdb);
 	aof_check_free(c->aof);
+	if (c->kind == FORMATS_PARQUET)
+		free(c->u.pq.tail);
 	zst_check_free(c->zst);
 	free(c);
 }

@@ -558,7 +558,10 @@ test_parquet(void **state)
 
 	(void)state;
 	read_fixture("formats/sample.parquet", &b);
-	expect(FORMATS_PARQUET, b.data, b.len, FORMATS_OK, "parquet: footer ");
+	expect(FORMATS_PARQUET, b.data, b.len, FORMATS_OK,
+	       "parquet: footer 176 bytes at offset 118: 5 rows in 1 row groups, 2 columns, 2 "
+	       "column "
+	       "chunks inside the file");
 	want = xasprintf("parquet: no closing magic at offset %zu (truncated?)", b.len - 5);
 	expect(FORMATS_PARQUET, b.data, b.len - 1, FORMATS_CORRUPT, want);
 	free(want);
@@ -571,8 +574,10 @@ test_parquet(void **state)
 	expect(FORMATS_PARQUET, b.data, b.len, FORMATS_CORRUPT, "parquet: bad magic at offset 0");
 	/* The smallest shapes around the limit. */
 	expect(FORMATS_PARQUET, "PAR1\x01\x00\x00\x00PAR1", 12, FORMATS_CORRUPT, "does not fit");
-	expect(FORMATS_PARQUET, "PAR1x\x01\x00\x00\x00PAR1", 13, FORMATS_OK,
-	       "footer 1 bytes at offset 4");
+	/* A footer that fits but is not a FileMetaData (pqfooter.h). */
+	expect(FORMATS_PARQUET, "PAR1x\x01\x00\x00\x00PAR1", 13, FORMATS_CORRUPT,
+	       "parquet: footer at offset 4: Thrift varint past the end of the footer (footer byte "
+	       "1)");
 	expect(FORMATS_PARQUET, "PAR1\x00\x00\x00PAR1", 11, FORMATS_CORRUPT,
 	       "parquet: truncated: 11 bytes");
 	expect(FORMATS_PARQUET, "PAREx\x01\x00\x00\x00PARE", 13, FORMATS_UNCHECKED, "encrypted");
