@@ -43,6 +43,7 @@ for t in "${targets[@]}"; do
 		done
 		;;
 	aof)
+		# shellcheck disable=SC2016 # RESP's '$' is literal
 		printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n#TS:1795328389\r\n*1\r\n$5\r\nMULTI\r\n' >"$corpus/seed.aof"
 		printf 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n' \
 			>"$corpus/seed.manifest"
