@@ -126,6 +126,7 @@ struct conf {
 		char *schedule;
 		struct conf_schedule when;
 		long long workers;
+		long long max_read_mb_per_sec; /* 0: unlimited */
 		char *manifest_dir;
 		char *trusted_key;
 		char *signing_key;

@@ -748,7 +748,8 @@ verify_run(const struct conf *conf, char **names, size_t nnames, struct buf *out
 		fatal("verify: libsodium could not be initialised (no randomness)");
 	load_trusted(&run);
 	discover_all(&run);
-	scan_run(run.files, run.nfiles, conf->verify.workers);
+	scan_run_limited(run.files, run.nfiles, conf->verify.workers,
+	                 conf->verify.max_read_mb_per_sec);
 	for (i = 0; i < run.nsets; i++) {
 		set_files(&run.sets[i]);
 		set_manifest(&run, &run.sets[i]);
