@@ -503,6 +503,8 @@ pqfooter_check(const uint8_t *meta, size_t len, uint64_t footer_off, struct pqfo
 	memset(info, 0, sizeof *info);
 	while ((r = pq_field(&c, &last, &id, &type)) == 1) {
 		if (id == 2 && type == T_LIST) {
+			free(kids); /* a second schema field replaces the first, as in Thrift */
+			kids = NULL;
 			if (pq_schema(&c, &kids, &nkids) != 0)
 				break;
 			leaves = pq_tree(kids, nkids);

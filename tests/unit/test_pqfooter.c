@@ -224,6 +224,21 @@ test_built(void **state)
 	put_varint(&b, 1u << 30);
 	expect(&b, 200, "Thrift list of 1073741824 elements past the end of the footer");
 	expect(&b, 200, "(footer byte ");
+	/* Two schema fields (found by fuzz_pqfooter: the first one leaked): the last counts. */
+	build(&b, 2, 2, 10, 10, 4, 10);
+	{
+		struct buf twice = BUF_INIT;
+		size_t end = 2;
+
+		while (end < b.len && (uint8_t)b.data[end] != 0x16) /* num_rows: field 3, i64 */
+			end++;
+		buf_add(&twice, b.data, end);         /* version, schema */
+		buf_add(&twice, "\x09\x04", 2);       /* field 2 again, long form (zigzag 2) */
+		buf_add(&twice, b.data + 3, end - 3); /* its list */
+		buf_add(&twice, b.data + end, b.len - end);
+		expect(&twice, 200, NULL);
+		buf_free(&twice);
+	}
 	buf_free(&b);
 }
 
