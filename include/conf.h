@@ -152,6 +152,7 @@ struct conf {
 		char *timezone;  /* IANA name, for sched_zone_load */
 		long long splay; /* seconds */
 		long long workers;
+		long long max_read_mb_per_sec; /* 0: unlimited */
 		char *manifest_dir;
 		char *trusted_key;
 		char *signing_key;

@@ -22,4 +22,14 @@ int fileio_mkdirs(const char *dir, mode_t mode, char **cause);
 /* 0, or -1 and a cause naming the path and the failed step. */
 int fileio_replace(const char *path, const void *data, size_t len, mode_t mode, char **cause);
 
+/*
+ * An exclusive flock on path (created 0600 if missing), waited for; returns
+ * the descriptor that holds it, or -1 and a cause. fileio_unlock releases it.
+ * Serialises processes on one host, not threads of one process.
+ */
+int fileio_lock(const char *path, char **cause);
+void fileio_unlock(int fd);
+/* rename(2) and an fsync of dir (the directory of both); 0, or -1 and a cause. */
+int fileio_rename(const char *from, const char *to, const char *dir, char **cause);
+
 #endif

@@ -3,11 +3,19 @@
  * of its structure that finds truncation and corruption without parsing
  * the whole format:
  *
- *   RDB           REDIS magic and version, EOF opcode, Redis CRC64 trailer
- *   GZIP          every member inflated, CRC32 and ISIZE (see zstream.h)
+ *   RDB           the whole structure walked as redis-check-rdb does, and the
+ *                 CRC64 trailer (see rdb.h)
+ *   GZIP          every member inflated, CRC32 and ISIZE (see zstream.h); zero
+ *                 padding after the last member is a WARNING, as gzip -tv says
  *   MYSQLDUMP     the closing "-- Dump completed" line
  *   MYSQLDUMP_GZ  both of the above, the trailer looked for in the inflated tail
  *   PARQUET       PAR1 at both ends and a footer length that fits the file
+ *   AOF           every command whole, as redis-check-aof checks (see aof.h)
+ *   AOF_MANIFEST  the lines of a multi-part AOF manifest
+ *   ZSTD          every frame decompressed by libzstd, content checksums; a
+ *                 mysqldump inside also needs its trailer; UNCHECKED when
+ *                 built without libzstd
+ *   XZ, BZIP2, LZ4  UNCHECKED, naming the compression: never a silent ok
  *   RAW           nothing: only the digests computed elsewhere vouch for it
  *
  * A checker is fed the chunks of a file read once (init, update with each
@@ -29,10 +37,18 @@ enum formats_kind {
 	FORMATS_MYSQLDUMP,
 	FORMATS_MYSQLDUMP_GZ,
 	FORMATS_PARQUET,
+	FORMATS_AOF,          /* Redis AOF: RESP commands, maybe after an RDB preamble (aof.h) */
+	FORMATS_AOF_MANIFEST, /* the manifest of a Redis 7 multi-part AOF directory */
+	FORMATS_ZSTD,         /* zstd frames (zst.h), and a dump inside checked as MYSQLDUMP */
+	FORMATS_XZ,           /* compressions that cannot be checked here: UNCHECKED */
+	FORMATS_BZIP2,
+	FORMATS_LZ4,
 };
 
 enum formats_status {
 	FORMATS_OK,        /* structure checked and sound (RAW: nothing to check) */
+	FORMATS_WARNING,   /* sound, with something a reference tool also only warns about:
+	                    * zero padding after a gzip stream, bytes after an RDB's checksum */
 	FORMATS_UNCHECKED, /* looks complete but cannot be verified, e.g. an RDB without checksum */
 	FORMATS_CORRUPT,   /* truncated, damaged, or not the format it claims to be */
 };
@@ -46,15 +62,18 @@ struct formats_result {
 #define FORMATS_DETECT_BYTES 4096
 
 /*
- * Decides by magic bytes first (REDIS, 1f 8b, PAR1 or PARE, a mysqldump or
- * MariaDB dump header, also inside a gzip stream), then by the end of
- * filename (.rdb, .sql.gz, .gz, .sql, .parquet; filename may be NULL), and
+ * Decides by magic bytes first (REDIS, which is an AOF's RDB preamble when
+ * the name ends in .aof; 1f 8b; PAR1 or PARE; a mysqldump or MariaDB dump
+ * header, also inside a gzip stream; RESP commands; an AOF manifest; zstd, xz,
+ * bzip2, lz4 magic), then by the end of filename (.rdb, .sql.gz, .gz, .sql,
+ * .parquet, .aof, .zst, .xz, .bz2, .lz4; filename may be NULL), and
  * falls back to RAW. head holds the first len bytes of the file.
  */
 enum formats_kind formats_detect(const void *head, size_t len, const char *filename);
-/* "rdb", "gzip", "mysqldump", "mysqldump.gz", "parquet", "raw". */
+/* "rdb", "gzip", "mysqldump", "mysqldump.gz", "parquet", "aof", "aof-manifest", "zstd",
+ * "xz", "bzip2", "lz4", "raw". */
 const char *formats_kind_name(enum formats_kind kind);
-/* "ok", "unchecked", "corrupt". */
+/* "ok", "warning", "unchecked", "corrupt". */
 const char *formats_status_name(enum formats_status status);
 
 struct formats_check;
@@ -66,12 +85,5 @@ void formats_check_update(struct formats_check *c, const void *data, size_t len)
 /* Ends the input and fills *res; call once. */
 void formats_check_final(struct formats_check *c, struct formats_result *res);
 void formats_check_free(struct formats_check *c);
-
-/*
- * Redis's CRC64 (Jones polynomial, reflected, no final xor; the value of
- * "123456789" is 0xe9c6d914c4b8d9ca). Start with crc = 0 and pass the result
- * back in for the next chunk.
- */
-uint64_t formats_crc64(uint64_t crc, const void *data, size_t len);
 
 #endif

@@ -11,6 +11,11 @@
  * at most, whatever the number of workers; with the checkers' own bounded
  * state (formats.h) memory does not grow with the file sizes.
  *
+ * A guest on a web host: the threads run at nice +10 in the idle I/O class,
+ * the pages a read brings into the page cache are dropped after each
+ * buffer (POSIX_FADV_DONTNEED) unless they were resident before (mincore on
+ * a mapping of the file, taken at open), and the reads can be capped.
+ *
  * A file is read only if it is a regular file (symbolic links followed),
  * with O_NONBLOCK so a FIFO swapped in cannot block, and only up to its size
  * at open plus one buffer. Its size and mtime are compared before and after
@@ -53,6 +58,9 @@ struct scan_file {
 
 /* Fills the results of files[0..n) using up to workers threads (at least one). */
 void scan_run(struct scan_file *files, size_t n, long long workers);
+/* The same, reading at most max_mb_per_sec MB/s (10^6 bytes) in all (0: no cap). */
+void scan_run_limited(struct scan_file *files, size_t n, long long workers,
+                      long long max_mb_per_sec);
 /* Frees what scan_run allocated in f. */
 void scan_file_clear(struct scan_file *f);
 

@@ -25,7 +25,9 @@
  *   INCOMPLETE, FAILED      [snapshots NAME] sets only: see snapshots.h.
  * Warnings (listed, not failing): UNCHECKED, a format that looks complete
  * but cannot be verified (an RDB saved without checksum, a dump without
- * header or trailer, an encrypted Parquet footer).
+ * header or trailer, an encrypted Parquet footer); WARNING, a sound file with
+ * something its reference tool also only warns about (zero padding after a
+ * gzip stream, bytes after an RDB's checksum).
  */
 #ifndef CW_VERIFY_H
 #define CW_VERIFY_H

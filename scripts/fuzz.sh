@@ -8,13 +8,15 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval xmlq)
+[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval xmlq rdb aof pqfooter)
 out=${FUZZ_DIR:-$top/fuzz-out}
 mkdir -p "$out"
 cd "$top"
 [[ -f config.h ]] || { ./autogen.sh >/dev/null && ./configure >/dev/null; }
 
 deps=(libevent_core hiredis libcurl libssl libcrypto zlib libsodium libmariadb)
+# libzstd when configure found it (config.h says so).
+grep -q '^#define HAVE_ZSTD 1' config.h && deps+=(libzstd)
 read -ra cflags <<<"$(pkg-config --cflags "${deps[@]}")"
 read -ra libs <<<"$(pkg-config --libs "${deps[@]}")"
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE '-fsanitize=fuzzer,address,undefined' -iquote include
@@ -34,6 +36,30 @@ for t in "${targets[@]}"; do
 	case $t in
 	conf) cp agent.conf tests/data/conf/*.conf "$corpus/" ;;
 	formats) cp tests/data/formats/* tests/data/zstream/* "$corpus/" 2>/dev/null || true ;;
+	rdb)
+		# The target's first byte picks the header: even means the file as it is.
+		for f in tests/data/redis-assets/*.rdb tests/data/redis-generated/*.rdb; do
+			{ printf '\0'; head -c 4096 "$f"; } >"$corpus/$(basename "$f")"
+		done
+		;;
+	aof)
+		# shellcheck disable=SC2016 # RESP's '$' is literal
+		printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n#TS:1795328389\r\n*1\r\n$5\r\nMULTI\r\n' >"$corpus/seed.aof"
+		printf 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n' \
+			>"$corpus/seed.manifest"
+		;;
+	pqfooter)
+		# Each footer, prefixed with its offset in the file as the target reads it.
+		for f in tests/data/parquet-testing/*.parquet tests/data/formats/*.parquet; do
+			python3 - "$f" "$corpus/$(basename "$f").footer" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+n = struct.unpack("<I", d[-8:-4])[0]
+off = len(d) - 8 - n
+open(sys.argv[2], "wb").write(bytes([(off >> 8) & 0xff, off & 0xff]) + d[-8 - n:-8])
+PY
+		done
+		;;
 	jval) printf '{"a":[1,2.5e3,"x\\u00e9",null,true,{}]}' >"$corpus/seed.json" ;;
 	outbox) : ;;
 	xmlq) cp tests/data/aws/*.xml tests/data/aws/*.json "$corpus/" ;;

@@ -15,7 +15,7 @@
 # Equivalent RPM packages (Fedora; RHEL/Rocky/Alma 9 with EPEL and CRB):
 #   gcc make autoconf automake libtool pkgconf-pkg-config
 #   libevent-devel hiredis-devel mariadb-connector-c-devel libcurl-devel
-#   openssl-devel zlib-devel libsodium-devel libcmocka-devel
+#   openssl-devel zlib-devel libsodium-devel libcmocka-devel libzstd-devel
 #   mariadb-server mariadb redis (valkey on Fedora 41+; redis-cli included)
 #   minisign openssl nodejs npm python3 curl ca-certificates
 #   clang-tools-extra (clang-format) cppcheck
@@ -46,13 +46,13 @@ packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libhiredis-dev libmariadb-dev libcurl4-openssl-dev
-	libssl-dev zlib1g-dev libsodium-dev libcmocka-dev
+	libssl-dev zlib1g-dev libsodium-dev libcmocka-dev libzstd-dev
 	# servers and clients for the integration tests
 	mariadb-server mariadb-client redis-server redis-tools
 	# backup signatures and TLS
 	minisign openssl
 	# test tooling
-	python3 python3-botocore curl ca-certificates
+	python3 python3-botocore curl ca-certificates zstd
 	# time zones for sched (its unit tests read Europe/Berlin and others)
 	tzdata
 	# packages (scripts/package.sh, scripts/install-test.sh) and their checks:

@@ -20,6 +20,7 @@
 #include "verify.h"
 #include "warm.h"
 #include "xmalloc.h"
+#include "zst.h"
 
 /* Health checks must answer fast: a short delivery wait, the outbox keeps the rest. */
 #define CMD_HEALTH_REPORT_WAIT_MS 3000
@@ -352,6 +353,11 @@ cmd_version(struct cmd_ctx *ctx, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	printf("cachewarden %s\n", PACKAGE_VERSION);
+	/* What verify can check depends on the build: say so. */
+	if (zst_version() != NULL)
+		printf("zstd checks: libzstd %s\n", zst_version());
+	else
+		printf("zstd checks: not built in (zstd exports are UNCHECKED)\n");
 	return CW_EXIT_OK;
 }
 

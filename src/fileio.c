@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,4 +109,44 @@ done:
 	free(tmp);
 	free(dir);
 	return rv;
+}
+
+int
+fileio_lock(const char *path, char **cause)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		*cause = xasprintf("%s: open: %s", path, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			*cause = xasprintf("%s: flock: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void
+fileio_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing the last descriptor releases the flock */
+}
+
+int
+fileio_rename(const char *from, const char *to, const char *dir, char **cause)
+{
+	if (rename(from, to) != 0) {
+		*cause = xasprintf("rename %s to %s: %s", from, to, strerror(errno));
+		return -1;
+	}
+	if (fileio_sync_dir(dir) != 0) {
+		*cause = xasprintf("%s: fsync: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
 }

@@ -18,7 +18,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -36,6 +40,31 @@ struct scan_job {
 	struct crypto_blake2b *hash;
 	struct zstream_crc32 crc;
 	struct formats_check *check;
+	/* The file's pages resident before the read (mincore, bit 0), for
+	 * SCAN_RESIDENT_MAX pages at most; NULL when unknown. */
+	uint8_t *resident;
+	size_t npages;
+};
+
+/* Pages whose residency is looked up before a read: 64 GiB of file. */
+#define SCAN_RESIDENT_MAX (1u << 24)
+/* Verify threads yield: nice +10 and the idle I/O class. */
+#define SCAN_NICE           10
+#define SCAN_IOPRIO_IDLE    (3 << 13) /* IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0) */
+#define SCAN_IOPRIO_WHO_PID 1
+
+/* A thread's nice value and I/O priority, as they were before scan_yield. */
+struct scan_prio {
+	int nice, ioprio, ok;
+};
+
+static void scan_yield(struct scan_prio *saved);
+
+/* max_read_mb_per_sec across all workers: when the next read may start. */
+struct scan_limit {
+	pthread_mutex_t mu;
+	double bytes_per_sec; /* 0: unlimited */
+	double next;          /* CLOCK_MONOTONIC seconds */
 };
 
 struct ring {
@@ -69,6 +98,7 @@ struct scan_worker {
 };
 
 struct scan_pool {
+	struct scan_limit *limit;
 	struct scan_file *files;
 	size_t *order; /* indexes of the regular files, largest first */
 	size_t norder;
@@ -92,9 +122,12 @@ helper_main(void *arg)
 	struct helper *h = arg;
 	struct ring *r = &h->w->ring;
 	struct scan_job *job;
+	struct scan_prio prio;
 	const uint8_t *p;
 	size_t n;
 	uint64_t seq;
+
+	scan_yield(&prio); /* a thread of its own: nothing to restore */
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
@@ -205,6 +238,126 @@ ring_drain(struct scan_worker *w)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* ---- a polite guest: the page cache, the disk and the CPU ---- */
+
+/* Which of the file's pages are in the page cache before we read them. */
+static void
+scan_resident(struct scan_job *j, int fd, uint64_t size)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t len;
+	void *m;
+
+	j->resident = NULL;
+	if (size == 0 || pg <= 0)
+		return;
+	j->npages = (size_t)((size + (uint64_t)pg - 1) / (uint64_t)pg);
+	if (j->npages > SCAN_RESIDENT_MAX)
+		j->npages = SCAN_RESIDENT_MAX;
+	len = j->npages * (size_t)pg;
+	if ((uint64_t)len > size)
+		len = (size_t)size;
+	/* Mapping reads nothing; mincore reports residency without faulting pages in. */
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return;
+	j->resident = xmalloc(j->npages);
+	if (mincore(m, len, j->resident) != 0) {
+		free(j->resident);
+		j->resident = NULL;
+	}
+	munmap(m, len);
+}
+
+/*
+ * After reading [off, off + n): drop from the page cache the pages we
+ * brought in, so verify does not push the application's files out; pages
+ * that were resident before stay. Past SCAN_RESIDENT_MAX pages every page
+ * is ours to drop; with no residency known (mincore failed), none is.
+ */
+static void
+scan_drop(const struct scan_job *j, int fd, uint64_t off, size_t n)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t p, first, last, run = UINT64_MAX;
+
+	if (j->resident == NULL || pg <= 0 || n == 0)
+		return;
+	first = off / (uint64_t)pg;
+	last = (off + n - 1) / (uint64_t)pg;
+	for (p = first; p <= last + 1; p++) {
+		int ours = p <= last && (p >= j->npages || !(j->resident[p] & 1));
+
+		if (ours && run == UINT64_MAX)
+			run = p;
+		else if (!ours && run != UINT64_MAX) {
+			(void)posix_fadvise(fd, (off_t)(run * (uint64_t)pg),
+			                    (off_t)((p - run) * (uint64_t)pg), POSIX_FADV_DONTNEED);
+			run = UINT64_MAX;
+		}
+	}
+}
+
+static double
+scan_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Accounts n bytes read and sleeps as long as the rate cap asks. */
+static void
+scan_limit_take(struct scan_limit *l, size_t n)
+{
+	struct timespec ts;
+	double now, wait;
+
+	if (l == NULL || l->bytes_per_sec <= 0)
+		return;
+	pthread_mutex_lock(&l->mu);
+	now = scan_now();
+	if (l->next < now)
+		l->next = now;
+	l->next += (double)n / l->bytes_per_sec;
+	wait = l->next - now;
+	pthread_mutex_unlock(&l->mu);
+	if (wait <= 0)
+		return;
+	ts.tv_sec = (time_t)wait;
+	ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* This thread only (Linux: nice and ioprio are per thread); saved to be restored. */
+static void
+scan_yield(struct scan_prio *saved)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	errno = 0;
+	saved->nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	saved->ok = errno == 0;
+	saved->ioprio = (int)syscall(SYS_ioprio_get, SCAN_IOPRIO_WHO_PID, tid);
+	if (saved->ok && saved->nice < SCAN_NICE)
+		(void)setpriority(PRIO_PROCESS, (id_t)tid, SCAN_NICE);
+	(void)syscall(SYS_ioprio_set, SCAN_IOPRIO_WHO_PID, tid, SCAN_IOPRIO_IDLE);
+}
+
+static void
+scan_unyield(const struct scan_prio *saved)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	/* Lowering nice again needs privilege; a thread that cannot keeps +10. */
+	if (saved->ok)
+		(void)setpriority(PRIO_PROCESS, (id_t)tid, saved->nice);
+	if (saved->ioprio >= 0)
+		(void)syscall(SYS_ioprio_set, SCAN_IOPRIO_WHO_PID, tid, saved->ioprio);
+}
+
 /* ---- one file ---- */
 
 static enum formats_kind
@@ -267,6 +420,8 @@ scan_read(struct scan_worker *w, struct scan_job *j, int fd, uint64_t size, int 
 		}
 		if (n > 0)
 			slot_publish(w, j, p, (size_t)n);
+		scan_drop(j, fd, total, (size_t)n);
+		scan_limit_take(w->pool->limit, (size_t)n);
 		total += (uint64_t)n;
 		/* Past the size at open: it grew, and reading on could last forever. */
 		if ((size_t)n < w->slot_size || total > size)
@@ -305,7 +460,7 @@ scan_finish(struct scan_job *j)
 static void
 scan_one(struct scan_worker *w, struct scan_file *f)
 {
-	struct scan_job j = { f, NULL, { 0 }, NULL };
+	struct scan_job j = { f, NULL, { 0 }, NULL, NULL, 0 };
 	struct stat before, after;
 	int64_t got;
 	int fd, err = 0;
@@ -324,6 +479,7 @@ scan_one(struct scan_worker *w, struct scan_file *f)
 	f->size = (uint64_t)before.st_size;
 	f->mtime_s = before.st_mtim.tv_sec;
 	f->mtime_ns = before.st_mtim.tv_nsec;
+	scan_resident(&j, fd, f->size);
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	j.hash = crypto_blake2b_init(SCAN_DIGEST_LEN);
 	zstream_crc32_init(&j.crc);
@@ -343,6 +499,7 @@ scan_one(struct scan_worker *w, struct scan_file *f)
 		                     same_time(&before, &after) ? "unchanged" : "changed",
 		                     (uint64_t)got > f->size ? "at least " : "", (long long)got);
 	close(fd);
+	free(j.resident);
 	scan_finish(&j);
 }
 
@@ -390,10 +547,13 @@ worker_main(void *arg)
 {
 	struct scan_worker *w = arg;
 	struct scan_pool *pool = w->pool;
+	struct scan_prio prio;
 	size_t i;
 
+	scan_yield(&prio);
 	while ((i = atomic_fetch_add(&pool->next, 1)) < pool->norder)
 		scan_one(w, &pool->files[pool->order[i]]);
+	scan_unyield(&prio); /* worker 0 is the caller's thread */
 	return NULL;
 }
 
@@ -467,7 +627,14 @@ slot_size_for(size_t workers)
 void
 scan_run(struct scan_file *files, size_t n, long long workers)
 {
-	struct scan_pool pool = { files, NULL, 0, 0 };
+	scan_run_limited(files, n, workers, 0);
+}
+
+void
+scan_run_limited(struct scan_file *files, size_t n, long long workers, long long max_mb_per_sec)
+{
+	struct scan_limit limit = { PTHREAD_MUTEX_INITIALIZER, (double)max_mb_per_sec * 1e6, 0 };
+	struct scan_pool pool = { &limit, files, NULL, 0, 0 };
 	struct scan_worker *ws;
 	size_t i, nw, started;
 	int err;

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "crypto.h"
+#include "fileio.h"
 #include "json.h"
 #include "log.h"
 #include "manifest.h"
@@ -325,6 +326,8 @@ set_files(struct vset *s)
 		else if (f->check.status == FORMATS_UNCHECKED)
 			verify_problem_add(&s->warnings, f->path, "UNCHECKED", "%s",
 			                   f->check.detail);
+		else if (f->check.status == FORMATS_WARNING)
+			verify_problem_add(&s->warnings, f->path, "WARNING", "%s", f->check.detail);
 	}
 }
 
@@ -355,6 +358,36 @@ set_audit(const struct vrun *run, struct vset *s)
 
 /* ---- manifests ---- */
 
+/*
+ * A signature write interrupted by a crash leaves the new manifest with its
+ * signature still in SIG.pending (see manifest_store). When that signature,
+ * and only a valid one, verifies the manifest, the write is completed now.
+ * Called with the set's lock held. 0 when it verified.
+ */
+static int
+manifest_pending(const struct vrun *run, struct vset *s, const struct buf *text,
+                 const char *sigpath)
+{
+	char *pending = xasprintf("%s.pending", sigpath), *cause = NULL;
+	struct buf sig = BUF_INIT;
+	int rc = -1;
+
+	if (manifest_read_file(pending, &sig, &cause) == 0 &&
+	    manifest_check_signature(&run->trusted, text->data, text->len, sig.data, sig.len,
+	                             &cause) == 0) {
+		if (fileio_rename(pending, sigpath, run->conf->verify.manifest_dir, &cause) == 0)
+			log_info("verify %s: completed an interrupted signature write (%s)",
+			         s->ex->name, sigpath);
+		else
+			log_warn("verify %s: %s", s->ex->name, cause);
+		rc = 0;
+	}
+	free(cause);
+	free(pending);
+	buf_free(&sig);
+	return rc;
+}
+
 /* 0 when the manifest text may be trusted (or no trusted_key is set); else a problem is added. */
 static int
 manifest_trust(const struct vrun *run, struct vset *s, const struct buf *text)
@@ -372,15 +405,18 @@ manifest_trust(const struct vrun *run, struct vset *s, const struct buf *text)
 	}
 	sigpath = xasprintf("%s.minisig", s->manifest_path);
 	rc = manifest_read_file(sigpath, &sig, &cause);
-	if (rc == 1) {
+	if (rc == 0 && manifest_check_signature(&run->trusted, text->data, text->len, sig.data,
+	                                        sig.len, &cause) != 0)
+		rc = -1;
+	if (rc != 0 && manifest_pending(run, s, text, sigpath) == 0) {
+		rc = 0;
+	} else if (rc == 1) {
 		verify_problem_add(&s->problems, s->manifest_path, "UNSIGNED",
 		                   "no signature (%s); after review, sign it with "
 		                   "`cachewarden manifest sign`",
 		                   sigpath);
-	} else if (rc == -1 || manifest_check_signature(&run->trusted, text->data, text->len,
-	                                                sig.data, sig.len, &cause) != 0) {
+	} else if (rc == -1) {
 		verify_problem_add(&s->problems, s->manifest_path, "BADSIG", "%s", cause);
-		rc = -1;
 	}
 	free(cause);
 	free(sigpath);
@@ -388,12 +424,21 @@ manifest_trust(const struct vrun *run, struct vset *s, const struct buf *text)
 	return rc == 0 ? 0 : -1;
 }
 
-/* Writes the manifest and its signature (or removes a stale one). */
+/*
+ * Writes the manifest and its signature (or removes a stale one) so that a
+ * crash at any point leaves a pair that verifies: the new signature first
+ * to SIG.pending, then the manifest, then the signature renamed into place.
+ * A crash before the manifest's rename leaves the old pair; after it,
+ * manifest_pending completes the rename on the next run. Called with the
+ * set's lock held, so no other run reads between the steps.
+ */
 static void
 manifest_store(const struct vrun *run, struct vset *s, const struct manifest *next)
 {
 	const char *key = run->conf->verify.signing_key;
+	const char *dir = run->conf->verify.manifest_dir;
 	char *sigpath = xasprintf("%s.minisig", s->manifest_path);
+	char *pending = xasprintf("%s.pending", sigpath);
 	char *sigtext = NULL, *cause = NULL;
 	struct buf text = BUF_INIT;
 
@@ -405,12 +450,15 @@ manifest_store(const struct vrun *run, struct vset *s, const struct manifest *ne
 		free(cause);
 		cause = NULL;
 	}
-	if (manifest_mkdir(run->conf->verify.manifest_dir, &cause) != 0 ||
-	    manifest_write_file(s->manifest_path, text.data, text.len, &cause) != 0)
+	if (manifest_mkdir(dir, &cause) != 0 ||
+	    (sigtext != NULL &&
+	     manifest_write_file(pending, sigtext, strlen(sigtext), &cause) != 0))
+		verify_problem_add(&s->problems, s->manifest_path, "UNSIGNED",
+		                   "signature not written: %s", cause);
+	else if (manifest_write_file(s->manifest_path, text.data, text.len, &cause) != 0)
 		verify_problem_add(&s->problems, s->manifest_path, "UNREADABLE",
 		                   "manifest not written: %s", cause);
-	else if (sigtext != NULL &&
-	         manifest_write_file(sigpath, sigtext, strlen(sigtext), &cause) != 0)
+	else if (sigtext != NULL && fileio_rename(pending, sigpath, dir, &cause) != 0)
 		verify_problem_add(&s->problems, s->manifest_path, "UNSIGNED",
 		                   "signature not written: %s", cause);
 	else if (sigtext == NULL && unlink(sigpath) != 0 && errno != ENOENT)
@@ -418,6 +466,7 @@ manifest_store(const struct vrun *run, struct vset *s, const struct manifest *ne
 		         strerror(errno));
 	free(cause);
 	free(sigtext);
+	free(pending);
 	free(sigpath);
 	buf_free(&text);
 }
@@ -428,12 +477,21 @@ set_manifest(const struct vrun *run, struct vset *s)
 	const struct conf *conf = run->conf;
 	struct manifest old, next;
 	struct buf text = BUF_INIT;
-	char *cause = NULL;
-	int rc, writable = 1;
+	char *cause = NULL, *lockpath;
+	int rc, writable = 1, lockfd = -1;
 
 	manifest_init(&old);
 	manifest_init(&next);
 	s->manifest_path = manifest_path(conf->verify.manifest_dir, s->ex->name);
+	/* One run at a time reads, compares and rewrites a set's manifest and
+	 * signature: another run's half-written pair is never read as a BADSIG. */
+	lockpath = xasprintf("%s.lock", s->manifest_path);
+	if (manifest_mkdir(conf->verify.manifest_dir, &cause) != 0 ||
+	    (lockfd = fileio_lock(lockpath, &cause)) < 0) {
+		log_info("verify %s: no lock on the manifest: %s", s->ex->name, cause);
+		free(cause);
+		cause = NULL;
+	}
 	rc = manifest_read_file(s->manifest_path, &text, &cause);
 	if (text.data == NULL)
 		buf_adds(&text, ""); /* an empty file: text, not NULL, for what follows */
@@ -463,6 +521,8 @@ set_manifest(const struct vrun *run, struct vset *s)
 	}
 	if (writable)
 		manifest_store(run, s, &next);
+	fileio_unlock(lockfd);
+	free(lockpath);
 	free(cause);
 	buf_free(&text);
 	manifest_free(&old);
@@ -788,7 +848,8 @@ verify_run(const struct conf *conf, char **names, size_t nnames, struct buf *out
 		fatal("verify: libsodium could not be initialised (no randomness)");
 	load_trusted(&run);
 	discover_all(&run);
-	scan_run(run.files, run.nfiles, conf->verify.workers);
+	scan_run_limited(run.files, run.nfiles, conf->verify.workers,
+	                 conf->verify.max_read_mb_per_sec);
 	for (i = 0; i < run.nsets; i++) {
 		set_files(&run.sets[i]);
 		set_manifest(&run, &run.sets[i]);

@@ -33,7 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static const enum formats_kind kinds[] = { FORMATS_RDB,       FORMATS_GZIP,
 		                                   FORMATS_MYSQLDUMP, FORMATS_MYSQLDUMP_GZ,
-		                                   FORMATS_PARQUET,   FORMATS_RAW };
+		                                   FORMATS_PARQUET,   FORMATS_RAW,
+		                                   FORMATS_AOF,       FORMATS_AOF_MANIFEST };
 	struct formats_result whole, chunked;
 	size_t i;
 

@@ -50,7 +50,8 @@ is "$rc" 2 "an unknown command exits 2"
 out=$("$bin" report test 2>&1) && rc=0 || rc=$?
 like "$rc:$out" "^(2:.*not built yet|78:.*)" "a command not built yet says so (or needs its config)"
 out=$("$bin" version)
-like "$out" "^cachewarden [0-9]+\.[0-9]+\.[0-9]+$" "version"
+like "$out" $'^cachewarden [0-9]+\\.[0-9]+\\.[0-9]+\nzstd checks: (libzstd [0-9.]+|not built in \\(zstd exports are UNCHECKED\\))$' \
+	"version, and what the build can check (zstd)"
 out=$("$bin" help config)
 like "$out" "password_file +secret file" "help config lists the key table"
 out=$("$bin" help)

@@ -61,6 +61,9 @@ head -c 2097152 /dev/urandom >"$O/good.bin"
 cp "$data/dump.rdb" "$O/with space.rdb"
 nl_name=$O/$'new\nline.gz'
 cp "$data/shop.sql.gz" "$nl_name"
+# Zero padding after the gzip stream, as a tape-blocked tar.gz has it: gzip -t
+# accepts it with a warning, and so does verify.
+{ cat "$data/shop.sql.gz"; head -c 10240 /dev/zero; } >"$O/padded.sql.gz"
 : >"$O/empty.rdb"
 { printf X; head -c 4000 /dev/urandom; } >"$O/random.rdb"
 cp "$O/random.rdb" "$O/random.gz"
@@ -100,17 +103,24 @@ fi
 is "$(problems "$D/r1.json" odd "$O/good.bin")" "" "random bytes without a format name: no problem"
 is "$(problems "$D/r1.json" odd "$O/with space.rdb")" "" "a name with a space: checked, no problem"
 is "$(problems "$D/r1.json" odd "$nl_name")" "" "a name with a newline: checked, no problem"
+gzip -tv "$O/padded.sql.gz" >/dev/null 2>"$D/gzip-err" && rc=0 || rc=$?
+is "$rc:$(grep -c 'decompression OK, trailing zero bytes ignored' "$D/gzip-err")" "2:1" \
+	"gzip -tv: zero padding is ok, with a warning (exit 2)"
+is "$(problems "$D/r1.json" odd "$O/padded.sql.gz")" "" "zero padding after gzip: no problem"
+like "$(problems "$D/r1.json" odd "$O/padded.sql.gz" warnings)" \
+	'^WARNING: mysqldump: complete .*; gzip: 1 member ok; warning: 10240 bytes of zero padding at offset [0-9]+ after member 1 ignored' \
+	"zero padding after gzip: a warning naming the padding"
 is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sets"][0]["files"])' "$D/r1.json")" \
-	7 "files counts the regular files (FIFO, directory, dangling link excluded)"
+	8 "files counts the regular files (FIFO, directory, dangling link excluded)"
 like "$(cat "$D/err")" 'UNREADABLE [^ ]*/odd/dangling\.gz: dangling symbolic link' "stderr lists each problem"
 grep -q 'odd/new\\nline\.gz' "$D/manifests/odd.manifest" && rc=0 || rc=$?
 ok_if "$rc" "the manifest escapes the newline as b2sum does"
-like "$(cat "$D/err")" 'error: verify odd: FAILED: [34] UNREADABLE, 3 CORRUPT; 7 files' \
+like "$(cat "$D/err")" 'error: verify odd: FAILED: [34] UNREADABLE, 3 CORRUPT; 8 files' \
 	"one summary line for the set"
-# The manifest records the three good files only, and b2sum -c agrees with it.
+# The manifest records the four good files only, and b2sum -c agrees with it.
 ok "b2sum -l 256 -c checks the manifest, the escaped name included" \
 	b2sum -l 256 -c --quiet --strict "$D/manifests/odd.manifest"
-is "$(grep -c '^# entry ' "$D/manifests/odd.manifest")" 3 "only readable, uncorrupted files are recorded"
+is "$(grep -c '^# entry ' "$D/manifests/odd.manifest")" 4 "only readable, uncorrupted files are recorded"
 
 # A name with a newline in a problem: escaped on stderr, intact in JSON.
 bad_nl=$O/$'bad\nname.rdb'

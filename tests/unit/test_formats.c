@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "formats.h"
+#include "rdb.h"
 #include "xmalloc.h"
 #include "zstream.h"
 
@@ -91,43 +92,6 @@ expect(enum formats_kind kind, const void *data, size_t len, enum formats_status
 
 /* ---- CRC64 ---- */
 
-static uint64_t
-crc64_bitwise(uint64_t crc, const uint8_t *p, size_t len)
-{
-	int k;
-
-	while (len-- > 0) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? crc >> 1 ^ 0x95ac9329ac4bc9b5ull : crc >> 1;
-	}
-	return crc;
-}
-
-static void
-test_crc64(void **state)
-{
-	uint8_t data[1100];
-	size_t off, len, split;
-	uint64_t want;
-
-	(void)state;
-	assert_true(formats_crc64(0, "123456789", 9) == 0xe9c6d914c4b8d9caull);
-	assert_true(formats_crc64(0, "", 0) == 0);
-	fill_random(data, sizeof data, 7);
-	/* Every alignment and every tail length of the slicing loop. */
-	for (off = 0; off < 16; off++) {
-		for (len = 0; len < 70; len++) {
-			want = crc64_bitwise(0, data + off, len);
-			assert_true(formats_crc64(0, data + off, len) == want);
-		}
-	}
-	want = crc64_bitwise(0, data, 1024);
-	for (split = 0; split <= 1024; split += 37)
-		assert_true(formats_crc64(formats_crc64(0, data, split), data + split,
-		                          1024 - split) == want);
-}
-
 /* ---- detection ---- */
 
 static void
@@ -139,6 +103,14 @@ test_detect_by_content(void **state)
 	read_fixture("formats/dump.rdb", &b);
 	assert_int_equal(formats_detect(b.data, b.len, "backup.bin"), FORMATS_RDB);
 	assert_int_equal(formats_detect(b.data, 5, NULL), FORMATS_RDB);
+	/* The same bytes named .aof: an AOF with an RDB preamble. */
+	assert_int_equal(formats_detect(b.data, b.len, "appendonly.aof"), FORMATS_AOF);
+	assert_int_equal(formats_detect("*2\r\n$6\r\nSELECT", 14, "x.bin"), FORMATS_AOF);
+	assert_int_equal(formats_detect("#TS:1795328389\r\n", 16, NULL), FORMATS_AOF);
+	assert_int_equal(formats_detect("file a.1.base.rdb seq 1 type b\n", 31, "m"),
+	                 FORMATS_AOF_MANIFEST);
+	assert_string_equal(formats_kind_name(FORMATS_AOF), "aof");
+	assert_string_equal(formats_kind_name(FORMATS_AOF_MANIFEST), "aof-manifest");
 	read_fixture("formats/sample.parquet", &b);
 	assert_int_equal(formats_detect(b.data, b.len, "x.rdb"), FORMATS_PARQUET);
 	/* mariadb-dump 10.11 puts a sandbox line before the header. */
@@ -193,6 +165,7 @@ put_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* The RDB walk itself is tested in test_rdb.c; here, that formats hands RDBs to it. */
 static void
 test_rdb_real_dumps(void **state)
 {
@@ -202,9 +175,9 @@ test_rdb_real_dumps(void **state)
 	(void)state;
 	read_fixture("formats/dump.rdb", &b);
 	snprintf(want, sizeof want, "crc64 0x%016llx ok",
-	         (unsigned long long)formats_crc64(0, b.data, b.len - 8));
+	         (unsigned long long)rdb_crc64(0, b.data, b.len - 8));
 	expect(FORMATS_RDB, b.data, b.len, FORMATS_OK, want);
-	expect(FORMATS_RDB, b.data, b.len, FORMATS_OK, "rdb: version 10,");
+	expect(FORMATS_RDB, b.data, b.len, FORMATS_OK, "rdb: version 10, 9 keys,");
 	/* Saved by redis-server --rdbchecksum no. */
 	read_fixture("formats/nochecksum.rdb", &b);
 	expect(FORMATS_RDB, b.data, b.len, FORMATS_UNCHECKED,
@@ -222,28 +195,30 @@ test_rdb_damaged(void **state)
 
 	(void)state;
 	read_fixture("formats/dump.rdb", &b);
-	stored = formats_crc64(0, b.data, b.len - 8);
-	b.data[b.len / 2] ^= 0x20;
+	/* Inside the value of "greeting": the structure holds, the CRC does not. */
+	stored = rdb_crc64(0, b.data, b.len - 8);
+	b.data[0x62] ^= 0x20;
 	want = xasprintf("rdb: crc64 mismatch (stored 0x%016llx, computed 0x%016llx)",
 	                 (unsigned long long)stored,
-	                 (unsigned long long)formats_crc64(0, b.data, b.len - 8));
+	                 (unsigned long long)rdb_crc64(0, b.data, b.len - 8));
 	expect(FORMATS_RDB, b.data, b.len, FORMATS_CORRUPT, want);
 	free(want);
-	b.data[b.len / 2] ^= 0x20;
+	b.data[0x62] ^= 0x20;
 	b.data[b.len - 3] ^= 0x01; /* in the checksum itself */
 	expect(FORMATS_RDB, b.data, b.len, FORMATS_CORRUPT, "rdb: crc64 mismatch");
 	b.data[b.len - 3] ^= 0x01;
-	want = xasprintf("rdb: truncated: no EOF opcode (0x00 at offset %zu)", b.len - 10);
-	expect(FORMATS_RDB, b.data, b.len - 1, FORMATS_CORRUPT, want);
-	free(want);
-	expect(FORMATS_RDB, b.data, b.len / 2, FORMATS_CORRUPT, "rdb: truncated: no EOF opcode");
-	expect(FORMATS_RDB, b.data, 9, FORMATS_CORRUPT, "rdb: truncated: 9 bytes");
-	expect(FORMATS_RDB, b.data, 17, FORMATS_CORRUPT, "rdb: truncated: 17 bytes");
-	expect(FORMATS_RDB, b.data, 4, FORMATS_CORRUPT, "rdb: bad magic at offset 0");
+	expect(FORMATS_RDB, b.data, b.len - 1, FORMATS_CORRUPT, "rdb: truncated: 7 of the 8");
+	expect(FORMATS_RDB, b.data, b.len / 2, FORMATS_CORRUPT, "rdb: truncated: the file ends");
+	expect(FORMATS_RDB, b.data, 9, FORMATS_CORRUPT, "rdb: truncated: the file ends");
+	expect(FORMATS_RDB, b.data, 4, FORMATS_CORRUPT, "rdb: truncated: 4 bytes");
 	expect(FORMATS_RDB, "", 0, FORMATS_CORRUPT, "rdb: empty file");
 	fill_random(junk, sizeof junk, 1);
 	expect(FORMATS_RDB, junk, sizeof junk, FORMATS_CORRUPT, "rdb: bad magic at offset 0");
+	/* Zeros after the checksum: redis-check-rdb ignores them; a warning here. */
+	buf_add(&b, "\0\0\0\0", 4);
+	expect(FORMATS_RDB, b.data, b.len, FORMATS_WARNING, "warning: 4 bytes after the end");
 	/* A zeroed checksum is how Redis marks "not computed". */
+	b.len -= 4;
 	memset(b.data + b.len - 8, 0, 8);
 	expect(FORMATS_RDB, b.data, b.len, FORMATS_UNCHECKED, "written without checksum");
 	buf_free(&b);
@@ -256,24 +231,29 @@ test_rdb_old_version(void **state)
 
 	(void)state;
 	expect(FORMATS_RDB, v4, sizeof v4 - 1, FORMATS_UNCHECKED,
-	       "rdb: version 4 predates checksums");
-	expect(FORMATS_RDB, v4, sizeof v4 - 2, FORMATS_CORRUPT, "rdb: truncated: no EOF opcode");
+	       "rdb: version 4 predates checksums; structure of 1 keys sound");
+	expect(FORMATS_RDB, v4, sizeof v4 - 2, FORMATS_CORRUPT, "rdb: truncated: the file ends");
 }
 
+/* One 24 MiB string value, fed in 1 MiB chunks as scan does. */
 static void
 test_rdb_large_generated(void **state)
 {
 	const size_t body = 24 * 1024 * 1024 + 3;
-	size_t len = 9 + body + 1 + 8, off, n;
+	const size_t head = 9 + 1 + 2 + 9;
+	size_t len = head + body + 1 + 8, off, n;
 	uint8_t *p = xmalloc(len);
 	struct formats_result r;
 	struct formats_check *c;
+	int i;
 
 	(void)state;
-	memcpy(p, "REDIS0011", 9);
-	fill_random(p + 9, body, 5);
-	p[9 + body] = 0xff;
-	put_le64(p + len - 8, formats_crc64(0, p, len - 8));
+	memcpy(p, "REDIS0011\x00\x01k\x81", 13);
+	for (i = 0; i < 8; i++)
+		p[13 + i] = (uint8_t)((uint64_t)body >> (56 - 8 * i));
+	fill_random(p + head, body, 5);
+	p[head + body] = 0xff;
+	put_le64(p + len - 8, rdb_crc64(0, p, len - 8));
 	c = formats_check_init(FORMATS_RDB);
 	for (off = 0; off < len; off += n) {
 		n = len - off < 1024 * 1024 ? len - off : 1024 * 1024;
@@ -427,6 +407,76 @@ test_dump_gzip(void **state)
 	buf_free(&gz);
 }
 
+/* ---- zstd and the compressions that cannot be checked ---- */
+
+/* shop.sql.zst: `zstd shop.sql` (with its content checksum), 1.5.4. */
+static void
+test_zstd(void **state)
+{
+	struct buf b = BUF_INIT;
+	void *copy;
+	size_t len;
+
+	(void)state;
+	read_fixture("formats/shop.sql.zst", &b);
+	assert_int_equal(formats_detect(b.data, b.len, "x.bin"), FORMATS_ZSTD);
+#ifdef HAVE_ZSTD
+	expect(FORMATS_ZSTD, b.data, b.len, FORMATS_OK,
+	       "mysqldump: complete (-- Dump completed on 2026-11-22  6:20:08); zstd: 1 frame, "
+	       "2205 bytes decompressed, content checksums ok where stored");
+	len = b.len;
+	expect(FORMATS_ZSTD, b.data, len - 7, FORMATS_CORRUPT,
+	       "zstd: truncated: frame 1 not complete at the end (offset 904)");
+	b.data[len - 2] ^= 1; /* in the content checksum */
+	expect(FORMATS_ZSTD, b.data, len, FORMATS_CORRUPT,
+	       "zstd: frame 1: Restored data doesn't match checksum");
+	b.data[len - 2] ^= 1;
+	copy = xmalloc(len);
+	memcpy(copy, b.data, len);
+	buf_add(&b, copy, len); /* two frames */
+	expect(FORMATS_ZSTD, b.data, b.len, FORMATS_OK, "zstd: 2 frames, 4410 bytes");
+	buf_add(&b, "\0\0\0\0", 4); /* zstd -t rejects trailing zeros too */
+	expect(FORMATS_ZSTD, b.data, b.len, FORMATS_CORRUPT, "zstd: frame 3: Unknown frame");
+	/* A zstd stream of a dump cut at a frame boundary: the frames are whole, the dump is not.
+	 */
+	b.len = len;
+	free(copy);
+#else
+	(void)copy;
+	(void)len;
+	expect(FORMATS_ZSTD, b.data, b.len, FORMATS_UNCHECKED, "zstd: built without libzstd");
+#endif
+	buf_free(&b);
+}
+
+static void
+test_other_compressions(void **state)
+{
+	static const struct {
+		const char *head;
+		size_t len;
+		enum formats_kind kind;
+		const char *want;
+	} cases[] = {
+		{ "\xfd"
+		  "7zXZ\0\0\x04",
+		  8, FORMATS_XZ, "xz: compressed with xz, which cannot" },
+		{ "BZh91AY&SY", 10, FORMATS_BZIP2, "bzip2: compressed with bzip2" },
+		{ "\x04\x22\x4d\x18\x64\x40", 6, FORMATS_LZ4, "lz4: compressed with lz4" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(formats_detect(cases[i].head, cases[i].len, "a.sql.gz"),
+		                 cases[i].kind);
+		expect(cases[i].kind, cases[i].head, cases[i].len, FORMATS_UNCHECKED,
+		       cases[i].want);
+	}
+	assert_int_equal(formats_detect("x", 1, "backup.tar.xz"), FORMATS_XZ);
+	assert_int_equal(formats_detect("x", 1, "dump.sql.zst"), FORMATS_ZSTD);
+}
+
 /* ---- gzip, Parquet, raw ---- */
 
 static void
@@ -447,6 +497,58 @@ test_gzip_kind(void **state)
 	buf_free(&b);
 }
 
+/* What gzip -t says about bytes after the last member: zeros are padding
+ * (a warning), anything else is an error, and so is a cut second member. */
+static void
+test_gzip_trailing(void **state)
+{
+	static const size_t pads[] = { 1, 512, 10240 };
+	struct buf b = BUF_INIT;
+	size_t i, end;
+	char *want;
+	void *copy;
+
+	(void)state;
+	for (i = 0; i < sizeof pads / sizeof pads[0]; i++) {
+		read_fixture("formats/shop.sql.gz", &b);
+		end = b.len;
+		while (b.len < end + pads[i])
+			buf_add(&b, "", 1);
+		want = xasprintf("warning: %zu bytes of zero padding at offset %zu after member 1 "
+		                 "ignored",
+		                 pads[i], end);
+		expect(FORMATS_GZIP, b.data, b.len, FORMATS_WARNING, want);
+		expect(FORMATS_MYSQLDUMP_GZ, b.data, b.len, FORMATS_WARNING, want);
+		expect(FORMATS_MYSQLDUMP_GZ, b.data, b.len, FORMATS_WARNING, "mysqldump: complete");
+		free(want);
+		/* Zeros and then one other byte: garbage. */
+		buf_add(&b, "x", 1);
+		want = xasprintf("gzip: trailing garbage after member 1 (first non-zero byte at "
+		                 "offset %zu)",
+		                 b.len - 1);
+		expect(FORMATS_GZIP, b.data, b.len, FORMATS_CORRUPT, want);
+		free(want);
+	}
+	read_fixture("formats/shop.sql.gz", &b);
+	end = b.len;
+	buf_add(&b, "garbage", 7);
+	want = xasprintf("gzip: trailing garbage after member 1 at offset %zu", end);
+	expect(FORMATS_GZIP, b.data, b.len, FORMATS_CORRUPT, want);
+	free(want);
+	/* A second member cut short, in its header and in its data. */
+	read_fixture("formats/shop.sql.gz", &b);
+	copy = xmalloc(b.len);
+	memcpy(copy, b.data, b.len);
+	buf_add(&b, copy, 5);
+	expect(FORMATS_GZIP, b.data, b.len, FORMATS_CORRUPT, "gzip: member 2: truncated in header");
+	read_fixture("formats/shop.sql.gz", &b);
+	buf_add(&b, copy, b.len / 2);
+	free(copy);
+	expect(FORMATS_GZIP, b.data, b.len, FORMATS_CORRUPT,
+	       "gzip: member 2: truncated in deflate data");
+	buf_free(&b);
+}
+
 static void
 test_parquet(void **state)
 {
@@ -456,7 +558,10 @@ test_parquet(void **state)
 
 	(void)state;
 	read_fixture("formats/sample.parquet", &b);
-	expect(FORMATS_PARQUET, b.data, b.len, FORMATS_OK, "parquet: footer ");
+	expect(FORMATS_PARQUET, b.data, b.len, FORMATS_OK,
+	       "parquet: footer 176 bytes at offset 118: 5 rows in 1 row groups, 2 columns, 2 "
+	       "column "
+	       "chunks inside the file");
 	want = xasprintf("parquet: no closing magic at offset %zu (truncated?)", b.len - 5);
 	expect(FORMATS_PARQUET, b.data, b.len - 1, FORMATS_CORRUPT, want);
 	free(want);
@@ -469,8 +574,10 @@ test_parquet(void **state)
 	expect(FORMATS_PARQUET, b.data, b.len, FORMATS_CORRUPT, "parquet: bad magic at offset 0");
 	/* The smallest shapes around the limit. */
 	expect(FORMATS_PARQUET, "PAR1\x01\x00\x00\x00PAR1", 12, FORMATS_CORRUPT, "does not fit");
-	expect(FORMATS_PARQUET, "PAR1x\x01\x00\x00\x00PAR1", 13, FORMATS_OK,
-	       "footer 1 bytes at offset 4");
+	/* A footer that fits but is not a FileMetaData (pqfooter.h). */
+	expect(FORMATS_PARQUET, "PAR1x\x01\x00\x00\x00PAR1", 13, FORMATS_CORRUPT,
+	       "parquet: footer at offset 4: Thrift varint past the end of the footer (footer byte "
+	       "1)");
 	expect(FORMATS_PARQUET, "PAR1\x00\x00\x00PAR1", 11, FORMATS_CORRUPT,
 	       "parquet: truncated: 11 bytes");
 	expect(FORMATS_PARQUET, "PAREx\x01\x00\x00\x00PARE", 13, FORMATS_UNCHECKED, "encrypted");
@@ -492,7 +599,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crc64),
 		cmocka_unit_test(test_detect_by_content),
 		cmocka_unit_test(test_detect_by_name),
 		cmocka_unit_test(test_rdb_real_dumps),
@@ -503,6 +609,9 @@ main(void)
 		cmocka_unit_test(test_dump_short_files),
 		cmocka_unit_test(test_dump_gzip),
 		cmocka_unit_test(test_gzip_kind),
+		cmocka_unit_test(test_gzip_trailing),
+		cmocka_unit_test(test_zstd),
+		cmocka_unit_test(test_other_compressions),
 		cmocka_unit_test(test_parquet),
 		cmocka_unit_test(test_raw),
 	};
