@@ -138,6 +138,7 @@ struct conf {
 		long long spool_max_mb;
 		int credentials; /* enum conf_credentials */
 		char *profile;
+		long long not_found_grace; /* seconds */
 	} sns;
 	struct conf_dataset *datasets;
 	size_t ndatasets;

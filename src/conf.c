@@ -185,6 +185,9 @@ static const struct conf_key conf_keys[] = {
 	  NULL, "auto = env, then shared file, then instance metadata" },
 	{ "sns", "profile", CONF_T_STRING, "default", NOLIM, NULL, 0, C(sns.profile), NULL,
 	  "profile in the shared credentials file" },
+	{ "sns", "not_found_grace", CONF_T_DURATION, "1h", 0, 30 * DAY, NULL, 0,
+	  C(sns.not_found_grace), NULL,
+	  "how long reports wait for a topic SNS calls not found before they go to dead/" },
 
 	{ "dataset", "table", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(table), conf_check_table,
 	  "source table (db.table or table)" },
