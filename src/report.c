@@ -616,6 +616,18 @@ report_spool_show(struct outbox *ob, int check, int json)
 	return check && bad > 0 ? CW_EXIT_FAILED : CW_EXIT_OK;
 }
 
+/* " (N held)" when some are, else "": a static buffer, for one printf. */
+static const char *
+report_held_text(unsigned held)
+{
+	static char text[32];
+
+	if (held == 0)
+		return "";
+	snprintf(text, sizeof text, " (%u held)", held);
+	return text;
+}
+
 static int
 report_spool_flush(const struct conf *conf, int wait_ms, int json)
 {
@@ -646,8 +658,8 @@ report_spool_flush(const struct conf *conf, int wait_ms, int json)
 		printf("%s\n", out.data);
 		buf_free(&out);
 	} else
-		printf("%u delivered, %u dead, %u quarantined, %u pending (%u held)%s\n",
-		       res.delivered, res.dead, res.quarantined, res.pending, res.held,
+		printf("%u delivered, %u dead, %u quarantined, %u pending%s%s\n", res.delivered,
+		       res.dead, res.quarantined, res.pending, report_held_text(res.held),
 		       res.busy ? " (another process is delivering)" : "");
 	if (res.dead > 0 || res.quarantined > 0)
 		return CW_EXIT_FAILED;
