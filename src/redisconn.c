@@ -149,7 +149,12 @@ redisconn_handshake(struct redisconn *rc, const struct conf *conf, char **cause)
 		if (conf->redis.username != NULL)
 			argv[argc++] = conf->redis.username;
 		argv[argc++] = password;
+		/* The RESP text of AUTH holds the password: wiped once sent (buf_free). */
+		rc->out.secret = 1;
 		r = redisconn_command(rc, cause, argc, argv);
+		buf_free(&rc->out);
+		rc->out.secret = 0;
+		rc->out_sent = 0;
 		explicit_bzero(password, strlen(password));
 		free(password);
 		if (r == NULL)
