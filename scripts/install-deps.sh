@@ -17,7 +17,8 @@
 #   libevent-devel hiredis-devel mariadb-connector-c-devel libcurl-devel
 #   openssl-devel zlib-devel libsodium-devel libcmocka-devel
 #   mariadb-server mariadb redis (valkey on Fedora 41+; redis-cli included)
-#   minisign openssl nodejs npm python3 curl ca-certificates
+#   minisign openssl nodejs npm python3 curl ca-certificates libfaketime
+#   clang compiler-rt (fuzzing)
 #   clang-tools-extra (clang-format) cppcheck
 set -euo pipefail
 
@@ -51,8 +52,10 @@ packages=(
 	mariadb-server mariadb-client redis-server redis-tools
 	# backup signatures and TLS
 	minisign openssl
-	# test tooling
-	python3 python3-botocore curl ca-certificates
+	# test tooling (faketime: clock steps in the fault suite)
+	python3 python3-botocore curl ca-certificates faketime
+	# fuzzing (scripts/fuzz.sh, make fuzz-smoke): clang with libFuzzer
+	clang libclang-rt-14-dev
 	# packages (scripts/package.sh)
 	debhelper dpkg-dev fakeroot rpm
 	# benchmarks (bench/)

@@ -3,7 +3,9 @@
 # ASan/UBSan, pass `make distcheck`, then run the whole suite (`make check`:
 # cmocka unit tests, lints, integration tests on real MariaDB, Redis and the
 # fauxqs SNS emulator started on 127.0.0.1), and build the .deb and .rpm from
-# the distcheck tarball. Ends with the test count.
+# the distcheck tarball; then `make fuzz-smoke` (every fuzz target briefly)
+# and `make check-faults` (the fault suite, its CASE lines shown). Ends with
+# the test count.
 #
 #   scripts/test.sh              everything (what .ci/run calls)
 #   SKIP_DISTCHECK=1 scripts/test.sh
@@ -30,6 +32,16 @@ rc=0
 make -j"$jobs" check || rc=$?
 [[ $rc -eq 0 ]] || { for f in $(grep -l -E '^:test-result: (FAIL|ERROR)' tests/*/*.trs 2>/dev/null); do
 	echo "---- ${f%.trs}.log"; tail -n 40 "${f%.trs}.log"; done; }
+
+# Bounded runs of every fuzz target, then the fault suite (a few minutes).
+echo "== make fuzz-smoke"
+make fuzz-smoke || rc=1
+echo "== make check-faults"
+faults=0
+make -s check-faults >faults.log 2>&1 || faults=1
+grep -E '^(CASE |faults: )' faults.log || true
+[[ $faults -eq 0 ]] || { tail -n 40 faults.log; rc=1; }
+
 # The driver's counts as one plain closing line.
 cat tests/*/*.trs | awk '
 	$1 == ":test-result:" { n[$2]++; total++ }

@@ -425,15 +425,20 @@ cmd_harden(void)
 		fatal("libsodium cannot initialise: no randomness from the kernel");
 }
 
-/* Temporary files of durable writes that a killed run left in state_dir. */
+/* Temporary files of durable writes that a killed run left in state_dir and manifest_dir. */
 static void
 cmd_clean_state(const struct conf *conf)
 {
-	int n = fileio_temps(conf->agent.state_dir, 1, NULL);
+	const char *dirs[] = { conf->agent.state_dir, conf->verify.manifest_dir };
+	size_t i;
+	int n;
 
-	if (n > 0)
+	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		if (dirs[i] == NULL || (n = fileio_temps(dirs[i], 1, NULL)) <= 0)
+			continue;
 		log_info("removed %d temporary file%s left by an interrupted write in %s", n,
-		         n == 1 ? "" : "s", conf->agent.state_dir);
+		         n == 1 ? "" : "s", dirs[i]);
+	}
 }
 
 int

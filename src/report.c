@@ -436,7 +436,10 @@ report_test_print(const struct report_session *s, const char *id, int json)
 	            : s->watch_dead != NULL     ? "dead"
 	                                        : "pending");
 	json_string(&j, "message_id", s->watch_message_id);
-	json_string(&j, "error", s->watch_dead != NULL ? s->watch_dead : s->last_error);
+	json_string(&j, "error",
+	            s->watch_dead != NULL  ? s->watch_dead
+	            : s->last_hold != NULL ? s->last_hold
+	                                   : s->last_error);
 	json_object_end(&j);
 	printf("%s\n", out.data);
 	buf_free(&out);
@@ -459,7 +462,9 @@ report_test_outcome(const struct report_session *s, const struct outbox_record *
 	fprintf(stderr,
 	        "cachewarden report: the test report is not delivered yet: %s\n"
 	        "  (it stays in %s and will be retried)\n",
-	        s->last_error != NULL ? s->last_error : "another process is delivering the spool",
+	        s->last_hold != NULL    ? s->last_hold
+	        : s->last_error != NULL ? s->last_error
+	                                : "another process is delivering the spool",
 	        outbox_dir(s->ob));
 	return CW_EXIT_UNAVAILABLE;
 }
