@@ -30,19 +30,27 @@ command -v clang >/dev/null || { echo "fuzz.sh: clang is not installed (scripts/
 deps=(libevent_core hiredis libcurl libssl libcrypto zlib libsodium libmariadb)
 read -ra cflags <<<"$(pkg-config --cflags "${deps[@]}")"
 read -ra libs <<<"$(pkg-config --libs "${deps[@]}")"
-flags=(-g -O1 -std=c11 -D_GNU_SOURCE '-fsanitize=fuzzer,address,undefined'
-	-fno-sanitize-recover=undefined -iquote include -iquote . '-DSYSCONFDIR="/etc"')
-lib=()
+common=(-g -O1 -std=c11 -D_GNU_SOURCE -fno-sanitize-recover=undefined -iquote include -iquote .
+	'-DSYSCONFDIR="/etc"')
+# The agent's sources are compiled once (instrumented, no main), then each
+# target links them; a change to any source rebuilds what depends on it.
+mkdir -p "$out/obj"
+objs=()
 for f in src/*.c; do
-	[[ $f == src/main.c ]] || lib+=("$f")
+	[[ $f == src/main.c ]] && continue
+	o=$out/obj/$(basename "${f%.c}").o
+	objs+=("$o")
+	newest_dep=$(ls -t "$f" include/*.h | head -n 1)
+	[[ -f $o && $o -nt $newest_dep ]] ||
+		clang "${common[@]}" '-fsanitize=fuzzer-no-link,address,undefined' "${cflags[@]}" \
+			-c -o "$o" "$f"
 done
-# The newest source the targets are built from: a change anywhere rebuilds them.
-newest=$(ls -t src/*.c include/*.h tests/fuzz/*.c | head -n 1)
 for t in "${targets[@]}"; do
 	[[ -f tests/fuzz/fuzz_$t.c ]] || { echo "fuzz.sh: no target tests/fuzz/fuzz_$t.c"; exit 1; }
+	newest=$(ls -t "${objs[@]}" "tests/fuzz/fuzz_$t.c" include/*.h | head -n 1)
 	[[ -x $out/fuzz_$t && $out/fuzz_$t -nt $newest ]] ||
-		clang "${flags[@]}" "${cflags[@]}" -o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" \
-			"${lib[@]}" "${libs[@]}" -lpthread -lm
+		clang "${common[@]}" '-fsanitize=fuzzer,address,undefined' "${cflags[@]}" \
+			-o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" "${objs[@]}" "${libs[@]}" -lpthread -lm
 done
 runs=()
 [[ -n ${FUZZ_RUNS:-} ]] && runs=(-runs="$FUZZ_RUNS")
