@@ -42,6 +42,12 @@ redisconn_target(const struct conf *conf)
 	return xasprintf("%s:%lld", conf->redis.host, conf->redis.port);
 }
 
+int
+redisconn_out_holds(const struct redisconn *rc, const void *bytes, size_t len)
+{
+	return rc->out.data != NULL && memmem(rc->out.data, rc->out.cap, bytes, len) != NULL;
+}
+
 /* Waits for events on fd; 0 when ready, -1 with errno (ETIMEDOUT) otherwise. */
 static int
 redisconn_wait(int fd, short events, int timeout_ms)
