@@ -254,8 +254,11 @@ bg warm
 sleep 2
 running=0
 kill -0 "$bg_pid" 2>/dev/null && running=1
-kill -KILL "$bg_pid"
-wait "$bg_pid" 2>/dev/null
+# (braces: bash's "Killed" job notice goes to /dev/null too)
+{
+	kill -KILL "$bg_pid"
+	wait "$bg_pid"
+} 2>/dev/null
 expect "the kill landed mid-warm" test "$running" -eq 1
 expect "its checkpoint survived" test -s "$state/warm-products.ckpt"
 cw warm --resume
@@ -287,8 +290,11 @@ bg verify blobs
 sleep 0.4
 running=0
 kill -0 "$bg_pid" 2>/dev/null && running=1
-kill -KILL "$bg_pid"
-wait "$bg_pid" 2>/dev/null
+# (braces: bash's "Killed" job notice goes to /dev/null too)
+{
+	kill -KILL "$bg_pid"
+	wait "$bg_pid"
+} 2>/dev/null
 expect "the kill landed mid-verify" test "$running" -eq 1
 # What a write interrupted by a crash leaves: fileio_replace's temporary files.
 printf x >"$HARNESS_DIR/manifests/.blobs.manifest.Ab12Cd"
@@ -319,8 +325,11 @@ bg spool flush --wait 60
 sleep 4
 running=0
 kill -0 "$bg_pid" 2>/dev/null && running=1
-kill -KILL "$bg_pid"
-wait "$bg_pid" 2>/dev/null
+# (braces: bash's "Killed" job notice goes to /dev/null too)
+{
+	kill -KILL "$bg_pid"
+	wait "$bg_pid"
+} 2>/dev/null
 expect "the kill landed mid-delivery" test "$running" -eq 1
 rm -f "$sns/script"
 cw spool flush
