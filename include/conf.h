@@ -165,6 +165,7 @@ struct conf {
 		long long spool_max_mb;
 		int credentials; /* enum conf_credentials */
 		char *profile;
+		long long not_found_grace; /* seconds */
 	} sns;
 	struct conf_dataset *datasets;
 	size_t ndatasets;
@@ -196,9 +197,13 @@ const struct conf_exports *conf_find_exports(const struct conf *conf, const char
 const struct conf_snapshots *conf_find_snapshots(const struct conf *conf, const char *name);
 
 /*
- * Reads a secret file (trailing newline removed) after refusing one that is
- * not a regular file or that group or others may read. Returns 0 and a
- * string the caller frees (and should wipe), or -1 and a cause.
+ * Reads a secret file (trailing newline removed, at most 64 KiB) after
+ * refusing one that is not a regular file, that group or others may read,
+ * or that belongs to someone other than root or this process's user.
+ * Symlinks are followed: the checks are on the final target (Kubernetes and
+ * systemd credentials mount secrets through links). No copy is left behind
+ * unwiped. Returns 0 and a string the caller frees (and should wipe), or -1
+ * and a cause.
  */
 int conf_read_secret(const char *path, char **secret, char **cause);
 

@@ -10,7 +10,11 @@
  *      the role's temporary credentials are read with it. The address is
  *      http://169.254.169.254, or AWS_EC2_METADATA_SERVICE_ENDPOINT;
  *      AWS_EC2_METADATA_DISABLED=true skips this source.
- * env, file and imds use that one source alone.
+ * auto goes on past a source that is absent or unusable (a credentials file
+ * others may read, metadata that does not answer, credentials already
+ * expired), logging one warning per chain that names the source skipped.
+ * env, file and imds use that one source alone. Expired credentials are
+ * never used.
  *
  * A chain caches what it found. Credentials with an expiration are fetched
  * again once they are within CREDS_REFRESH_S of it; when that fails they are

@@ -30,7 +30,9 @@ void crypto_hex(const uint8_t *in, size_t len, char *out);
 #define CRYPTO_ED25519_SIG_LEN    64
 
 int crypto_init(void);
-/* Fills buf with len bytes from the system CSPRNG. */
+/* 1 when libsodium was initialised before this call (it is after it): for tests. */
+int crypto_ready(void);
+/* Fills buf with len bytes from the system CSPRNG; initialises libsodium if needed. */
 void crypto_random(void *buf, size_t len);
 
 /*

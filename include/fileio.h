@@ -11,6 +11,7 @@
 #define CW_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Writes all of data, across short writes and EINTR; 0, or -1 with errno. */
@@ -19,7 +20,10 @@ int fileio_write_all(int fd, const void *data, size_t len);
 int fileio_sync_dir(const char *dir);
 /* Creates dir and its missing parents with mode; 0, or -1 and a cause. */
 int fileio_mkdirs(const char *dir, mode_t mode, char **cause);
-/* 0, or -1 and a cause naming the path and the failed step. */
+/*
+ * 0, or -1 and a cause naming the path and the failed step. The temporary
+ * file is dir/.NAME.XXXXXX (mkostemp), locked (flock) while it is written.
+ */
 int fileio_replace(const char *path, const void *data, size_t len, mode_t mode, char **cause);
 
 /*
@@ -31,5 +35,14 @@ int fileio_lock(const char *path, char **cause);
 void fileio_unlock(int fd);
 /* rename(2) and an fsync of dir (the directory of both); 0, or -1 and a cause. */
 int fileio_rename(const char *from, const char *to, const char *dir, char **cause);
+/* 1 when name is what fileio_replace calls its temporary files: ".NAME.XXXXXX". */
+int fileio_is_temp(const char *name);
+/*
+ * The temporary files in dir left by writers that died. With remove, unlinks
+ * those no writer holds (lock free, at least 2 s old) and returns how many it
+ * removed; without, returns how many there are. *bytes (may be NULL) gets the
+ * size of those still there. -1 (errno) when dir cannot be read.
+ */
+int fileio_temps(const char *dir, int remove, uint64_t *bytes);
 
 #endif

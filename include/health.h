@@ -18,12 +18,23 @@ struct health_check {
 	int ok;
 	double latency_ms;
 	char *detail; /* server version when ok, the cause otherwise */
+	int plain;    /* connected without TLS */
 };
 
 struct health_result {
 	struct health_check checks[HEALTH_NCHECKS];
-	int ok; /* every check passed */
+	int ok;              /* every check passed */
+	struct buf warnings; /* health_transport_warnings' lines */
 };
+
+/*
+ * Appends one line (no prefix, '\n'-terminated) per connection to a
+ * non-loopback MySQL or Redis that is unencrypted or whose certificate is
+ * not verified, from the config; mysql_plain says a MySQL session was just
+ * made without TLS (tls = preferred and a server that offers none). Returns
+ * the number of lines. For check-config (mysql_plain 0) and health.
+ */
+size_t health_transport_warnings(const struct conf *conf, int mysql_plain, struct buf *out);
 
 void health_run(const struct conf *conf, struct health_result *result);
 void health_result_free(struct health_result *result);

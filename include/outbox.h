@@ -66,26 +66,30 @@ int outbox_push(struct outbox *ob, const struct outbox_record *r, char **cause);
 
 enum outbox_verdict {
 	OUTBOX_DELIVERED, /* the receiver has it: delete the record */
-	OUTBOX_RETRY,     /* try again later */
-	OUTBOX_DEAD       /* the receiver will never take it: move it to dead/ */
+	OUTBOX_RETRY,     /* try again soon (backoff) */
+	OUTBOX_HOLD,      /* keep it pending until the setup is fixed (credentials, access) */
+	OUTBOX_DEAD       /* the receiver will never take this message: move it to dead/ */
 };
 
-/* Delivers one record; sets *detail (allocated) to the cause of RETRY and DEAD. */
+/* Delivers one record; sets *detail (allocated) to the cause of RETRY, HOLD and DEAD. */
 typedef enum outbox_verdict outbox_deliver_fn(void *arg, const struct outbox_record *r,
                                               char **detail);
 
 struct outbox_flush_stats {
 	unsigned delivered, dead, quarantined;
 	unsigned failed;  /* transient failures in this pass */
+	unsigned held;    /* records kept pending by a HOLD in this pass */
 	unsigned pending; /* left in the spool after the pass */
 	int busy;         /* another process was delivering: nothing was tried */
 	char *last_error; /* the last transient cause, or NULL; the caller frees it */
+	char *last_hold;  /* the last HOLD cause, or NULL; the caller frees it */
 };
 
 /*
  * One delivery pass over the pending records, oldest first, until deadline_ms
- * (CLOCK_MONOTONIC milliseconds, 0 for none). Two transient failures in a
- * row end the pass (the receiver is down); one alone skips that record, so a
+ * (CLOCK_MONOTONIC milliseconds, 0 for none). Two transient failures or
+ * holds in a row end the pass (the receiver is down, or refuses us); one
+ * alone skips that record, so a
  * record that always fails never holds up the others. Dead and quarantined
  * records are logged here. Returns 0, or -1 and a cause when the spool
  * cannot be read.
@@ -108,6 +112,13 @@ struct outbox_entry {
  */
 int outbox_list(struct outbox *ob, struct outbox_entry **entries, size_t *n, char **cause);
 void outbox_entries_free(struct outbox_entry *entries, size_t n);
+/*
+ * Moves dead records back to the pending ones (their .cause removed): the
+ * nids ids given (a report id or its file name), or every dead one when ids
+ * is NULL. *moved counts them. 0, or -1 and a cause (an id that is not dead
+ * stops there; those before it are moved).
+ */
+int outbox_requeue(struct outbox *ob, char *const *ids, size_t nids, unsigned *moved, char **cause);
 /* Pending reports dropped to keep the bound, since the spool was created. */
 uint64_t outbox_dropped(struct outbox *ob);
 

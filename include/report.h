@@ -36,7 +36,8 @@ int report_submit(const struct conf *conf, const char *kind, const char *status,
 struct report_flush_result {
 	unsigned delivered, dead, quarantined;
 	unsigned failed;  /* transient delivery failures */
-	unsigned pending; /* still in the spool */
+	unsigned pending; /* still in the spool, held ones included */
+	unsigned held;    /* pending until the setup is fixed (credentials, access, topic) */
 	int busy;         /* another process kept the spool for the whole wait */
 };
 

@@ -6,11 +6,13 @@
  * functions, tested alone; struct sns_client adds the network. A client is
  * used by one thread at a time and blocks for up to its HTTP timeouts.
  *
- * Every failure has a class, which tells the outbox what to do with the
- * report: retry later (transient), or give up on it (permanent). Clock skew
- * and expired credentials are fixed inside sns_publish (re-signing with the
- * server's time, fetching new credentials) and only reach the caller, as
- * transient, when the fix did not help.
+ * Every failure has a class, read from the AWS error Code of the answer
+ * before its HTTP status, which tells the outbox what to do with the report:
+ * retry soon (transient), keep it pending until the setup is fixed (hold),
+ * or give up on it (permanent: only errors about the message itself). Clock
+ * skew and refused credentials are fixed inside sns_publish (re-signing with
+ * the server's time, fetching the credentials again); when the fix did not
+ * help they reach the caller as transient (skew) or hold (credentials).
  */
 #ifndef CW_SNS_H
 #define CW_SNS_H
@@ -29,10 +31,12 @@
 
 enum sns_class {
 	SNS_OK,
-	SNS_TRANSIENT, /* network, 5xx, throttling: retry with backoff */
-	SNS_SKEW,      /* our clock is off: re-sign with the server's Date */
-	SNS_EXPIRED,   /* the credentials expired: fetch new ones */
-	SNS_PERMANENT  /* topic not found, not authorized, invalid request */
+	SNS_TRANSIENT,   /* network, 5xx, throttling: retry with backoff */
+	SNS_SKEW,        /* our clock is off: re-sign with the server's Date */
+	SNS_CREDENTIALS, /* key unknown, expired or signature refused: fetch them again */
+	SNS_HOLD,        /* not authorized, or anything else not about the message: wait */
+	SNS_NOT_FOUND,   /* the topic does not exist (yet): dead after [sns] not_found_grace */
+	SNS_PERMANENT    /* the message itself is refused (invalid parameter, too long) */
 };
 
 /* One Publish; every field is borrowed. Attributes that are NULL or "" are left out. */
@@ -91,7 +95,7 @@ void sns_client_free(struct sns_client *c);
 
 /*
  * Publishes m. Returns 0 and the MessageId (the caller frees it), or -1 with
- * *cls (SNS_TRANSIENT or SNS_PERMANENT) and a cause.
+ * *cls (SNS_TRANSIENT, SNS_HOLD, SNS_NOT_FOUND or SNS_PERMANENT) and a cause.
  */
 int sns_publish(struct sns_client *c, const struct sns_message *m, char **message_id,
                 enum sns_class *cls, char **cause);

@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh [SECONDS] [TARGET...]: build the libFuzzer targets in
-# tests/fuzz with clang (ASan + UBSan + fuzzer) and run each for SECONDS
-# (default 60), seeded from tests/data. Prints the executions per target.
-# Not part of `make check`: fuzzing is open-ended; run it when parsers change.
+# tests/fuzz (every fuzz_*.c there, or the TARGETs named) with clang (ASan +
+# UBSan + fuzzer) and run each for SECONDS (default 60), seeded from
+# tests/data. Prints the executions per target; exits 1 at the first crash,
+# leak or sanitizer report (the reproducer is in $FUZZ_DIR).
+#
+#   FUZZ_DIR=DIR     binaries, corpora and logs (default: fuzz-out/)
+#   FUZZ_RUNS=N      stop a target after N executions (or SECONDS, first)
+#
+# `make fuzz-smoke` runs every target for a few seconds (CI); longer runs
+# are open-ended: run them when parsers change.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(conf formats outbox jval xmlq rdb aof pqfooter)
+cd "$top"
+if [[ ${#targets[@]} -eq 0 ]]; then
+	for f in tests/fuzz/fuzz_*.c; do
+		t=${f#tests/fuzz/fuzz_}
+		targets+=("${t%.c}")
+	done
+fi
 out=${FUZZ_DIR:-$top/fuzz-out}
 mkdir -p "$out"
-cd "$top"
+command -v clang >/dev/null || { echo "fuzz.sh: clang is not installed (scripts/install-deps.sh)"; exit 1; }
 [[ -f config.h ]] || { ./autogen.sh >/dev/null && ./configure >/dev/null; }
 
 deps=(libevent_core hiredis libcurl libssl libcrypto zlib libsodium libmariadb)
@@ -19,17 +32,30 @@ deps=(libevent_core hiredis libcurl libssl libcrypto zlib libsodium libmariadb)
 grep -q '^#define HAVE_ZSTD 1' config.h && deps+=(libzstd)
 read -ra cflags <<<"$(pkg-config --cflags "${deps[@]}")"
 read -ra libs <<<"$(pkg-config --libs "${deps[@]}")"
-flags=(-g -O1 -std=c11 -D_GNU_SOURCE '-fsanitize=fuzzer,address,undefined' -iquote include
-	-iquote . '-DSYSCONFDIR="/etc"')
-lib=()
+common=(-g -O1 -std=c11 -D_GNU_SOURCE -fno-sanitize-recover=undefined -iquote include -iquote .
+	'-DSYSCONFDIR="/etc"')
+# The agent's sources are compiled once (instrumented, no main), then each
+# target links them; a change to any source rebuilds what depends on it.
+mkdir -p "$out/obj"
+objs=()
 for f in src/*.c; do
-	[[ $f == src/main.c ]] || lib+=("$f")
+	[[ $f == src/main.c ]] && continue
+	o=$out/obj/$(basename "${f%.c}").o
+	objs+=("$o")
+	newest_dep=$(ls -t "$f" include/*.h | head -n 1)
+	[[ -f $o && $o -nt $newest_dep ]] ||
+		clang "${common[@]}" '-fsanitize=fuzzer-no-link,address,undefined' "${cflags[@]}" \
+			-c -o "$o" "$f"
 done
 for t in "${targets[@]}"; do
-	[[ -x $out/fuzz_$t && $out/fuzz_$t -nt tests/fuzz/fuzz_$t.c ]] ||
-		clang "${flags[@]}" "${cflags[@]}" -o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" \
-			"${lib[@]}" "${libs[@]}" -lpthread -lm
+	[[ -f tests/fuzz/fuzz_$t.c ]] || { echo "fuzz.sh: no target tests/fuzz/fuzz_$t.c"; exit 1; }
+	newest=$(ls -t "${objs[@]}" "tests/fuzz/fuzz_$t.c" include/*.h | head -n 1)
+	[[ -x $out/fuzz_$t && $out/fuzz_$t -nt $newest ]] ||
+		clang "${common[@]}" '-fsanitize=fuzzer,address,undefined' "${cflags[@]}" \
+			-o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" "${objs[@]}" "${libs[@]}" -lpthread -lm
 done
+runs=()
+[[ -n ${FUZZ_RUNS:-} ]] && runs=(-runs="$FUZZ_RUNS")
 for t in "${targets[@]}"; do
 	corpus=$out/corpus-$t
 	mkdir -p "$corpus"
@@ -63,9 +89,26 @@ PY
 	jval) printf '{"a":[1,2.5e3,"x\\u00e9",null,true,{}]}' >"$corpus/seed.json" ;;
 	outbox) : ;;
 	xmlq) cp tests/data/aws/*.xml tests/data/aws/*.json "$corpus/" ;;
+	sns)
+		printf '<PublishResponse><PublishResult><MessageId>94f2</MessageId></PublishResult></PublishResponse>' >"$corpus/ok.xml"
+		printf '<ErrorResponse><Error><Code>NotFound</Code><Message>a &amp; b&#33;</Message></Error></ErrorResponse>' >"$corpus/err.xml"
+		printf '{"Error":{"Code":"Throttling","Message":"Rate exceeded"}}' >"$corpus/err.json"
+		printf '{"__type":"com.amazon#UnrecognizedClientException","message":"x"}' >"$corpus/type.json"
+		;;
+	creds)
+		printf '[default]\naws_access_key_id = AKID\naws_secret_access_key = s\n[ops]\nx=y\n' >"$corpus/ini"
+		printf '{"Code":"Success","AccessKeyId":"A","SecretAccessKey":"S","Token":"T","Expiration":"2030-01-01T00:00:00Z"}' >"$corpus/imds.json"
+		;;
+	*) : ;;
 	esac
 	log=$out/fuzz_$t.log
-	"$out/fuzz_$t" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 \
-		"$corpus" >"$log" 2>&1 || { tail -n 30 "$log"; echo "fuzz_$t: FAILED"; exit 1; }
-	echo "fuzz_$t: $(grep -m1 stat::number_of_executed_units "$log" | awk '{print $2}') executions in ${secs}s, no crash"
+	(cd "$out" && "./fuzz_$t" -max_total_time="$secs" "${runs[@]}" -max_len=65536 \
+		-print_final_stats=1 "$corpus" >"$log" 2>&1) || {
+		tail -n 30 "$log"
+		echo "fuzz_$t: FAILED (log: $log)"
+		exit 1
+	}
+	n=$(grep -m1 stat::number_of_executed_units "$log" | awk '{print $2}')
+	t_s=$(grep -m1 stat::average_exec_per_sec "$log" | awk '{print $2}')
+	echo "fuzz_$t: $n executions (${t_s}/s, limit ${secs}s${FUZZ_RUNS:+ or $FUZZ_RUNS runs}), no crash"
 done

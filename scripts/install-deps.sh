@@ -17,7 +17,8 @@
 #   libevent-devel hiredis-devel mariadb-connector-c-devel libcurl-devel
 #   openssl-devel zlib-devel libsodium-devel libcmocka-devel libzstd-devel
 #   mariadb-server mariadb redis (valkey on Fedora 41+; redis-cli included)
-#   minisign openssl nodejs npm python3 curl ca-certificates
+#   minisign openssl nodejs npm python3 curl ca-certificates libfaketime
+#   clang compiler-rt (fuzzing)
 #   clang-tools-extra (clang-format) cppcheck
 set -euo pipefail
 
@@ -51,10 +52,12 @@ packages=(
 	mariadb-server mariadb-client redis-server redis-tools
 	# backup signatures and TLS
 	minisign openssl
-	# test tooling
-	python3 python3-botocore curl ca-certificates zstd
+	# test tooling (faketime: clock steps in the fault suite)
+	python3 python3-botocore curl ca-certificates zstd faketime
 	# time zones for sched (its unit tests read Europe/Berlin and others)
 	tzdata
+	# fuzzing (scripts/fuzz.sh, make fuzz-smoke): clang with libFuzzer
+	clang libclang-rt-14-dev
 	# packages (scripts/package.sh, scripts/install-test.sh) and their checks:
 	# lintian, rpmlint, man pages (tests/lint/man.sh), systemd-analyze
 	debhelper dpkg-dev fakeroot rpm lintian rpmlint man-db systemd procps adduser

@@ -4,8 +4,10 @@
 # cmocka unit tests, lints, integration tests on real MariaDB, Redis and the
 # fauxqs SNS emulator started on 127.0.0.1), build the .deb and .rpm from
 # the distcheck tarball and check them (scripts/package-test.sh: lintian,
-# rpmlint, rpm metadata, an install/remove/purge cycle of the .deb). Ends
-# with the test count, package checks included.
+# rpmlint, rpm metadata, an install/remove/purge cycle of the .deb); then
+# `make fuzz-smoke` (every fuzz target briefly) and `make check-faults` (the
+# fault suite, its CASE lines shown). Ends with the test count, package
+# checks included.
 #
 #   scripts/test.sh              everything (what .ci/run calls)
 #   SKIP_DISTCHECK=1 scripts/test.sh
@@ -38,12 +40,24 @@ rc=0
 make -j"$jobs" check || rc=$?
 [[ $rc -eq 0 ]] || { for f in $(grep -l -E '^:test-result: (FAIL|ERROR)' tests/*/*.trs 2>/dev/null); do
 	echo "---- ${f%.trs}.log"; tail -n 40 "${f%.trs}.log"; done; }
-# The driver's counts, and the package checks' TAP lines, as one plain
-# closing line.
+
+# Bounded runs of every fuzz target, then the fault suite (a few minutes).
+echo "== make fuzz-smoke"
+make fuzz-smoke || rc=1
+echo "== make check-faults"
+faults=0
+make -s check-faults >faults.log 2>&1 || faults=1
+grep -E '^(CASE |faults: )' faults.log || true
+[[ $faults -eq 0 ]] || { tail -n 40 faults.log; rc=1; }
+
+# The driver's counts, the package checks' TAP lines and the fault suite's
+# CASE lines, as one plain closing line.
 {
 	cat tests/*/*.trs
 	[[ ! -f $pkg_tap ]] || awk '/^ok .*# SKIP/ { print ":test-result: SKIP"; next }
 		/^ok / { print ":test-result: PASS" } /^not ok / { print ":test-result: FAIL" }' "$pkg_tap"
+	awk '/^CASE .*: ok$/ { print ":test-result: PASS" } /^CASE .*: FAILED/ { print ":test-result: FAIL" }
+		/^CASE .*: skipped/ { print ":test-result: SKIP" }' faults.log
 } | awk '
 	$1 == ":test-result:" { n[$2]++; total++ }
 	END { printf "tests: %d passed, %d failed, %d skipped\n", n["PASS"] + n["XFAIL"],

@@ -15,18 +15,33 @@ buf_init(struct buf *b)
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->secret = 0;
+}
+
+void
+buf_init_secret(struct buf *b)
+{
+	buf_init(b);
+	b->secret = 1;
 }
 
 void
 buf_free(struct buf *b)
 {
+	int secret = b->secret;
+
+	if (secret && b->data != NULL)
+		explicit_bzero(b->data, b->cap);
 	free(b->data);
 	buf_init(b);
+	b->secret = secret;
 }
 
 void
 buf_reset(struct buf *b)
 {
+	if (b->secret && b->data != NULL)
+		explicit_bzero(b->data, b->cap);
 	b->len = 0;
 	if (b->data != NULL)
 		b->data[0] = '\0';
@@ -41,7 +56,16 @@ buf_reserve(struct buf *b, size_t extra)
 		return;
 	while (cap < need)
 		cap *= 2;
-	b->data = xreallocarray(b->data, cap, 1);
+	if (b->secret && b->data != NULL) {
+		/* realloc would free the old copy unwiped: move it by hand. */
+		char *p = xmalloc(cap);
+
+		memcpy(p, b->data, b->len + 1);
+		explicit_bzero(b->data, b->cap);
+		free(b->data);
+		b->data = p;
+	} else
+		b->data = xreallocarray(b->data, cap, 1);
 	b->cap = cap;
 	b->data[b->len] = '\0'; /* a fresh buffer is a valid empty string too */
 }

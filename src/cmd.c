@@ -1,18 +1,23 @@
 /* cmd: the command table and the global options. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "cmd.h"
 #include "conf.h"
+#include "crypto.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "health.h"
 #include "log.h"
 #include "manifest.h"
@@ -64,8 +69,8 @@ static const struct cmd cmd_table[] = {
 	{ "check-config", "", "validate the configuration and exit", 1, NULL, cmd_check_config },
 	{ "report", "test [--wait SECONDS]", "publish a test report to the SNS topic", 1, NULL,
 	  cmd_report },
-	{ "spool", "list|flush|check [--wait SECONDS]", "inspect or deliver the report outbox", 1,
-	  NULL, cmd_spool },
+	{ "spool", "list|flush|check [--wait SECONDS] | requeue ID...|--all",
+	  "inspect, deliver or requeue the report outbox", 1, NULL, cmd_spool },
 	{ "manifest", "keygen|sign|verify ...", "manage signed export manifests", 0, NULL,
 	  cmd_manifest },
 	{ "version", "", "print the version", 0, NULL, cmd_version },
@@ -122,8 +127,16 @@ cmd_no_args(struct cmd_ctx *ctx, const char *name, int argc, char **argv)
 static int
 cmd_check_config(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	struct buf warn = BUF_INIT;
+	const char *p, *nl;
+
 	if (cmd_no_args(ctx, "check-config", argc, argv) != 0)
 		return CW_EXIT_USAGE;
+	/* Valid, but worth knowing: weak transports to other hosts. */
+	health_transport_warnings(ctx->conf, 0, &warn);
+	for (p = warn.data; p != NULL && (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		fprintf(stderr, "%s: warning: %.*s\n", ctx->conf->file, (int)(nl - p), p);
+	buf_free(&warn);
 	printf("%s: ok (%zu dataset%s, %zu export set%s, %zu snapshot set%s)\n", ctx->conf->file,
 	       ctx->conf->ndatasets, ctx->conf->ndatasets == 1 ? "" : "s", ctx->conf->nexports,
 	       ctx->conf->nexports == 1 ? "" : "s", ctx->conf->nsnapshots,
@@ -459,6 +472,42 @@ cmd_parse_global(struct cmd_ctx *ctx, int argc, char **argv)
 	return optind;
 }
 
+/*
+ * Before anything holds a secret: no core files and no ptrace by the same
+ * user (a core taken later would hold passwords and keys), and libsodium
+ * ready before any thread wants randomness.
+ */
+static void
+cmd_harden(void)
+{
+	struct rlimit none = { 0, 0 }, now;
+
+	/* Under systemd (LimitCORE=0) it is already so, and setrlimit may be filtered out. */
+	if ((getrlimit(RLIMIT_CORE, &now) != 0 || now.rlim_cur != 0 || now.rlim_max != 0) &&
+	    setrlimit(RLIMIT_CORE, &none) != 0)
+		log_warn("cannot turn core dumps off (RLIMIT_CORE): %s", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_warn("cannot turn core dumps off (PR_SET_DUMPABLE): %s", strerror(errno));
+	if (crypto_init() != 0)
+		fatal("libsodium cannot initialise: no randomness from the kernel");
+}
+
+/* Temporary files of durable writes that a killed run left in state_dir and manifest_dir. */
+static void
+cmd_clean_state(const struct conf *conf)
+{
+	const char *dirs[] = { conf->agent.state_dir, conf->verify.manifest_dir };
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		if (dirs[i] == NULL || (n = fileio_temps(dirs[i], 1, NULL)) <= 0)
+			continue;
+		log_info("removed %d temporary file%s left by an interrupted write in %s", n,
+		         n == 1 ? "" : "s", dirs[i]);
+	}
+}
+
 int
 cmd_main(int argc, char **argv)
 {
@@ -468,6 +517,7 @@ cmd_main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof ctx);
 	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	cmd_harden();
 	/* A peer that goes away is an error return (EPIPE), never a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	if ((first = cmd_parse_global(&ctx, argc, argv)) <= 0)
@@ -488,6 +538,8 @@ cmd_main(int argc, char **argv)
 	}
 	if (c->needs_conf && cmd_load_conf(&ctx) != 0)
 		return CW_EXIT_CONFIG;
+	if (ctx.conf != NULL && c->fn != cmd_check_config) /* checking changes nothing */
+		cmd_clean_state(ctx.conf);
 	rv = c->fn(&ctx, argc - first, argv + first);
 	conf_free(ctx.conf);
 	return rv;

@@ -212,6 +212,9 @@ static const struct conf_key conf_keys[] = {
 	  NULL, "auto = env, then shared file, then instance metadata" },
 	{ "sns", "profile", CONF_T_STRING, "default", NOLIM, NULL, 0, C(sns.profile), NULL,
 	  "profile in the shared credentials file" },
+	{ "sns", "not_found_grace", CONF_T_DURATION, "1h", 0, 30 * DAY, NULL, 0,
+	  C(sns.not_found_grace), NULL,
+	  "how long reports wait for a topic SNS calls not found before they go to dead/" },
 
 	{ "dataset", "table", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(table), conf_check_table,
 	  "source table (db.table or table)" },
@@ -1063,36 +1066,46 @@ conf_check_arn(const char *v)
 int
 conf_read_secret(const char *path, char **secret, char **cause)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT_SECRET;
 	struct stat st;
-	char chunk[512];
-	ssize_t n;
+	char chunk[512], *why = NULL;
+	ssize_t n = 0;
 	int fd;
 
 	*secret = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) != 0) {
+	/*
+	 * Symlinks are followed (Kubernetes and systemd mount secrets through
+	 * them); what counts is the file at the end, checked on the open fd.
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0 ||
+	    fstat(fd, &st) != 0) {
 		*cause = xasprintf("cannot read secret file %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		*cause = S_ISREG(st.st_mode)
-		                 ? xasprintf("secret file %s is readable by group or others "
-		                             "(mode %04o): chmod 600 it",
-		                             path, (unsigned)(st.st_mode & 07777))
-		                 : xasprintf("secret file %s is not a regular file", path);
-		close(fd);
-		return -1;
+	if (!S_ISREG(st.st_mode))
+		why = xasprintf("secret file %s is not a regular file", path);
+	else if ((st.st_mode & 077) != 0)
+		why = xasprintf("secret file %s is readable by group or others (mode %04o): "
+		                "chmod 600 it",
+		                path, (unsigned)(st.st_mode & 07777));
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		why = xasprintf("secret file %s is owned by uid %lu, neither root nor this "
+		                "agent's user (uid %lu)",
+		                path, (unsigned long)st.st_uid, (unsigned long)geteuid());
+	else {
+		while (b.len < 65536 &&
+		       ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR)))
+			if (n > 0)
+				buf_add(&b, chunk, (size_t)n);
+		if (n < 0)
+			why = xasprintf("cannot read secret file %s: %s", path, strerror(errno));
 	}
-	while ((n = read(fd, chunk, sizeof chunk)) > 0 && b.len < 65536)
-		buf_add(&b, chunk, (size_t)n);
 	close(fd);
 	explicit_bzero(chunk, sizeof chunk);
-	if (n < 0) {
-		*cause = xasprintf("cannot read secret file %s: %s", path, strerror(errno));
-		if (b.data != NULL)
-			explicit_bzero(b.data, b.len);
+	if (why != NULL) {
+		*cause = why;
 		buf_free(&b);
 		return -1;
 	}

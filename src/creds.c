@@ -32,12 +32,17 @@ struct creds_chain {
 	char *profile;
 	struct creds cur;
 	int have;
-	int warned; /* a failed refresh was logged for cur */
+	int warned;             /* a failed refresh was logged for cur */
+	unsigned warned_broken; /* bit i: the broken source i was logged, once per chain */
 	char *imds_token;
 	time_t imds_token_expiry;
 };
 
-/* A source: 0 found, 1 absent (cause says why; the chain goes on), -1 broken (it stops). */
+/*
+ * A source: 0 found, 1 absent (cause says why), -1 broken (unusable: a bad
+ * file, an unreachable service, expired credentials). auto goes on after
+ * either; a broken source is worth one warning.
+ */
 struct creds_source {
 	const char *name;
 	int (*load)(struct creds_chain *, struct creds *, char **);
@@ -356,6 +361,7 @@ creds_imds_token(struct creds_chain *ch, char **cause)
 	creds_forget_token(ch);
 	if (creds_imds_call(ch, "PUT", "/latest/api/token", &resp, cause) != 0)
 		return -1;
+	/* The body is a secret buffer: http_response_free wipes it. */
 	if (resp.status != 200 || resp.body.len == 0 || resp.body.len > 4096 ||
 	    strpbrk(resp.body.data, "\r\n") != NULL) {
 		*cause = xasprintf("IMDSv2 token request answered HTTP %ld", resp.status);
@@ -364,7 +370,6 @@ creds_imds_token(struct creds_chain *ch, char **cause)
 	}
 	ch->imds_token = xstrdup(resp.body.data);
 	ch->imds_token_expiry = now + CREDS_IMDS_TOKEN_TTL - 60;
-	explicit_bzero(resp.body.data, resp.body.len);
 	http_response_free(&resp);
 	return 0;
 }
@@ -421,8 +426,14 @@ creds_from_imds(struct creds_chain *ch, struct creds *c, char **cause)
 	if (rv != 0)
 		return -1;
 	rv = creds_parse_imds(resp.body.data, resp.body.len, c, cause);
-	explicit_bzero(resp.body.data, resp.body.len);
-	http_response_free(&resp);
+	http_response_free(&resp); /* wiped: the body is a secret buffer */
+	/* Never sign with credentials that are already dead. */
+	if (rv == 0 && c->expiration <= time(NULL)) {
+		*cause = xasprintf("the role credentials expired %lld s ago",
+		                   (long long)(time(NULL) - c->expiration));
+		creds_clear(c);
+		rv = -1;
+	}
 	return rv;
 }
 
@@ -452,18 +463,18 @@ creds_chain_region(struct creds_chain *ch, char **region, char **cause)
 	return *region != NULL ? 0 : -1;
 }
 
-/* Runs the sources of ch->mode in order. */
+/* Runs the sources of ch->mode in order; auto skips a broken one, saying so once. */
 static int
 creds_load(struct creds_chain *ch, struct creds *c, char **cause)
 {
 	struct buf why = BUF_INIT;
 	size_t i, first = 0, last = CREDS_NSOURCES - 1;
+	int auto_chain = ch->mode == CONF_CREDS_AUTO, rv = 1;
 	char *one;
-	int rv = 1;
 
-	if (ch->mode != CONF_CREDS_AUTO)
+	if (!auto_chain)
 		first = last = (size_t)ch->mode - 1;
-	for (i = first; i <= last && rv == 1; i++) {
+	for (i = first; i <= last; i++) {
 		one = NULL;
 		memset(c, 0, sizeof *c);
 		if ((rv = creds_sources[i].load(ch, c, &one)) == 0) {
@@ -472,6 +483,11 @@ creds_load(struct creds_chain *ch, struct creds *c, char **cause)
 		}
 		buf_printf(&why, "%s%s: %s", why.len > 0 ? "; " : "", creds_sources[i].name,
 		           one != NULL ? one : "failed");
+		if (rv < 0 && auto_chain && i < last && !(ch->warned_broken & 1u << i)) {
+			log_warn("AWS credentials: skipping the %s: %s", creds_sources[i].name,
+			         one != NULL ? one : "failed");
+			ch->warned_broken |= 1u << i;
+		}
 		free(one);
 	}
 	if (rv == 0) {

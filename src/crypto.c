@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "crypto.h"
+#include "log.h"
 #include "xmalloc.h"
 
 void
@@ -49,9 +50,21 @@ crypto_init(void)
 	return sodium_init() < 0 ? -1 : 0;
 }
 
+int
+crypto_ready(void)
+{
+	return sodium_init() == 1;
+}
+
 void
 crypto_random(void *buf, size_t len)
 {
+	/*
+	 * libsodium wants sodium_init before randombytes_buf; callers on the warm
+	 * and report paths never made it. Idempotent and thread-safe, so always.
+	 */
+	if (sodium_init() < 0)
+		fatal("libsodium cannot initialise: no randomness from the kernel");
 	randombytes_buf(buf, len);
 }
 

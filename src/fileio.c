@@ -5,13 +5,20 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
 #include "xmalloc.h"
+
+/* mkostemp's XXXXXX: six of [A-Za-z0-9]. */
+#define FILEIO_TMP_RAND 6
+/* A writer locks its temporary file within microseconds of creating it. */
+#define FILEIO_TMP_GRACE_S 2
 
 int
 fileio_write_all(int fd, const void *data, size_t len)
@@ -80,6 +87,8 @@ fileio_replace(const char *path, const void *data, size_t len, mode_t mode, char
 	what = "create a temporary file";
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		goto fail;
+	/* Held until close: fileio_clean_temps leaves a file alone while a writer has it. */
+	(void)flock(fd, LOCK_EX | LOCK_NB);
 	what = "write";
 	if (fchmod(fd, mode) != 0 || fileio_write_all(fd, data, len) != 0)
 		goto fail;
@@ -149,4 +158,66 @@ fileio_rename(const char *from, const char *to, const char *dir, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+int
+fileio_is_temp(const char *name)
+{
+	size_t len = strlen(name), i;
+
+	/* "." + at least one byte of the final name + "." + six random characters */
+	if (len < 3 + FILEIO_TMP_RAND || name[0] != '.' || name[len - FILEIO_TMP_RAND - 1] != '.')
+		return 0;
+	for (i = len - FILEIO_TMP_RAND; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* 1 when no writer holds dir/name: its lock is free and it is not brand new. */
+static int
+fileio_temp_orphaned(int dfd, const char *name, time_t now)
+{
+	struct stat st;
+	int fd, free_lock;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return 0;
+	free_lock = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	            now - st.st_mtime >= FILEIO_TMP_GRACE_S && flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd); /* drops the lock, if taken */
+	return free_lock;
+}
+
+int
+fileio_temps(const char *dir, int remove, uint64_t *bytes)
+{
+	time_t now = time(NULL);
+	struct dirent *de;
+	struct stat st;
+	int n = 0;
+	DIR *d;
+
+	if (bytes != NULL)
+		*bytes = 0;
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (!fileio_is_temp(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (remove && fileio_temp_orphaned(dirfd(d), de->d_name, now) &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0) {
+			n++;
+			continue;
+		}
+		if (!remove)
+			n++;
+		if (bytes != NULL)
+			*bytes += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return n;
 }

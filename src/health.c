@@ -17,6 +17,53 @@
 #include "report.h"
 #include "xmalloc.h"
 
+/* A host name or address that never leaves this machine (by its text: nothing is resolved). */
+static int
+health_is_loopback(const char *host)
+{
+	return host == NULL || strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	       strcmp(host, "[::1]") == 0 || strncmp(host, "127.", 4) == 0;
+}
+
+size_t
+health_transport_warnings(const struct conf *conf, int mysql_plain, struct buf *out)
+{
+	size_t n = 0;
+
+	if (conf->mysql.socket == NULL && !health_is_loopback(conf->mysql.host)) {
+		n++;
+		if (conf->mysql.tls == CONF_MYSQL_TLS_DISABLED)
+			buf_printf(out,
+			           "mysql %s:%lld: tls = disabled: the connection (password, "
+			           "data) is unencrypted\n",
+			           conf->mysql.host, conf->mysql.port);
+		else if (mysql_plain)
+			buf_printf(out,
+			           "mysql %s:%lld: tls = preferred, but the server offered no "
+			           "TLS: this session was unencrypted\n",
+			           conf->mysql.host, conf->mysql.port);
+		else if (conf->mysql.tls < CONF_MYSQL_TLS_VERIFY_CA)
+			buf_printf(out,
+			           "mysql %s:%lld: tls = %s: the server's certificate is not "
+			           "verified (use verify-identity)\n",
+			           conf->mysql.host, conf->mysql.port,
+			           conf->mysql.tls == CONF_MYSQL_TLS_PREFERRED ? "preferred"
+			                                                       : "required");
+		else
+			n--;
+	}
+	/* Redis TLS always verifies the server (tls.h): only plain TCP is weak. */
+	if (conf->redis.socket == NULL && !health_is_loopback(conf->redis.host) &&
+	    !conf->redis.tls) {
+		n++;
+		buf_printf(out,
+		           "redis %s:%lld: tls = off: the connection (AUTH password, data) is "
+		           "unencrypted\n",
+		           conf->redis.host, conf->redis.port);
+	}
+	return n;
+}
+
 static void
 health_mysql(const struct conf *conf, struct health_check *c)
 {
@@ -32,6 +79,7 @@ health_mysql(const struct conf *conf, struct health_check *c)
 		const char *cipher = mysqlsrc_tls_cipher(src);
 
 		c->ok = 1;
+		c->plain = cipher == NULL;
 		c->detail = cipher != NULL
 		                    ? xasprintf("%s, TLS %s", mysqlsrc_server_version(src), cipher)
 		                    : xstrdup(mysqlsrc_server_version(src));
@@ -73,6 +121,8 @@ health_run(const struct conf *conf, struct health_result *result)
 	health_mysql(conf, &result->checks[0]);
 	health_redis(conf, &result->checks[1]);
 	result->ok = result->checks[0].ok && result->checks[1].ok;
+	health_transport_warnings(conf, result->checks[0].ok && result->checks[0].plain,
+	                          &result->warnings);
 }
 
 void
@@ -84,7 +134,20 @@ health_result_free(struct health_result *result)
 		free(result->checks[i].target);
 		free(result->checks[i].detail);
 	}
+	buf_free(&result->warnings);
 	memset(result, 0, sizeof *result);
+}
+
+/* "warning: LINE" for each transport warning. */
+static void
+health_format_warnings(const struct health_result *result, struct buf *out)
+{
+	const char *p = result->warnings.data, *nl;
+
+	while (p != NULL && *p != '\0' && (nl = strchr(p, '\n')) != NULL) {
+		buf_printf(out, "warning: %.*s\n", (int)(nl - p), p);
+		p = nl + 1;
+	}
 }
 
 void
@@ -98,6 +161,7 @@ health_format_text(const struct health_result *result, struct buf *out)
 		buf_printf(out, "%-6s %-28s %-4s %8.1f ms  %s\n", c->name, c->target,
 		           c->ok ? "ok" : "FAIL", c->latency_ms, c->detail ? c->detail : "");
 	}
+	health_format_warnings(result, out);
 }
 
 void
@@ -123,7 +187,9 @@ health_json_checks(struct json *j, const struct health_result *result)
 void
 health_format_json(const struct health_result *result, const struct conf *conf, struct buf *out)
 {
+	const char *p, *nl;
 	struct json j;
+	char *line;
 
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
@@ -132,6 +198,13 @@ health_format_json(const struct health_result *result, const struct conf *conf, 
 	json_string(&j, "status", result->ok ? "ok" : "failed");
 	json_string(&j, "host", conf->agent.name);
 	health_json_checks(&j, result);
+	json_array_begin(&j, "warnings");
+	for (p = result->warnings.data; p != NULL && (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		line = xstrndup(p, (size_t)(nl - p));
+		json_string(&j, NULL, line);
+		free(line);
+	}
+	json_array_end(&j);
 	json_object_end(&j);
 	buf_addc(out, '\n');
 }

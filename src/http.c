@@ -55,6 +55,18 @@ http_header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+/* Headers hold the Authorization, session and metadata tokens: wiped, then freed. */
+static void
+http_headers_free(struct curl_slist *headers)
+{
+	struct curl_slist *h;
+
+	for (h = headers; h != NULL; h = h->next)
+		if (h->data != NULL)
+			explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(headers);
+}
+
 static int
 http_headers(const struct http_request *req, struct curl_slist **list, char **cause)
 {
@@ -67,11 +79,12 @@ http_headers(const struct http_request *req, struct curl_slist **list, char **ca
 		    strpbrk(req->headers[i].value, "\r\n") != NULL) {
 			*cause = xasprintf("%s %s: header %s has a line break", req->method,
 			                   req->url, req->headers[i].name);
-			curl_slist_free_all(l);
+			http_headers_free(l);
 			return -1;
 		}
 		line = xasprintf("%s: %s", req->headers[i].name, req->headers[i].value);
 		n = curl_slist_append(l, line);
+		explicit_bzero(line, strlen(line));
 		free(line);
 		if (n == NULL)
 			fatal("http: out of memory");
@@ -140,6 +153,8 @@ http_request(const struct http_request *req, struct http_response *resp, char **
 	CURL *c;
 
 	memset(resp, 0, sizeof *resp);
+	/* Answers may carry tokens and credentials (instance metadata): wiped when freed. */
+	buf_init_secret(&resp->body);
 	pthread_once(&http_once, http_global_init);
 	if (http_headers(req, &headers, cause) != 0)
 		return -1;
@@ -151,7 +166,7 @@ http_request(const struct http_request *req, struct http_response *resp, char **
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_cleanup(c);
-	curl_slist_free_all(headers);
+	http_headers_free(headers);
 	if (rc == CURLE_WRITE_ERROR) { /* only http_body_cb fails writes */
 		*cause = xasprintf("%s %s: answer larger than %d bytes", req->method, req->url,
 		                   HTTP_MAX_RESPONSE);

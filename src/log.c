@@ -45,6 +45,39 @@ log_enabled(enum log_level level)
 	return (int)level <= atomic_load(&log_level);
 }
 
+/*
+ * A text line carries outside text (report kinds from spool records, server
+ * messages, file names): control bytes are written as \n, \t, \r or \xNN,
+ * so nothing in it can forge a line or drive a terminal. UTF-8 is kept.
+ */
+static void
+log_escape(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f) {
+			buf_addc(out, (char)c);
+			continue;
+		}
+		buf_addc(out, '\\');
+		if (c == '\n')
+			buf_addc(out, 'n');
+		else if (c == '\t')
+			buf_addc(out, 't');
+		else if (c == '\r')
+			buf_addc(out, 'r');
+		else {
+			buf_addc(out, 'x');
+			buf_addc(out, hex[c >> 4]);
+			buf_addc(out, hex[c & 0xf]);
+		}
+	}
+}
+
 static void
 log_emit(enum log_level level, const char *fmt, va_list ap)
 {
@@ -64,9 +97,12 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 		           log_names[level]);
 		json_escape(&line, msg.data ? msg.data : "", msg.len);
 		buf_adds(&line, "}\n");
-	} else
-		buf_printf(&line, "%s cachewarden[%ld] %s: %s\n", stamp, (long)getpid(),
-		           log_names[level], msg.data ? msg.data : "");
+	} else {
+		buf_printf(&line, "%s cachewarden[%ld] %s: ", stamp, (long)getpid(),
+		           log_names[level]);
+		log_escape(&line, msg.data ? msg.data : "", msg.len);
+		buf_addc(&line, '\n');
+	}
 	/* One write per line so lines from several threads never interleave. */
 	n = write(STDERR_FILENO, line.data, line.len);
 	(void)n;

@@ -57,7 +57,7 @@ struct mysqlsrc *
 mysqlsrc_connect(const struct conf *conf, char **cause)
 {
 	unsigned int timeout = (unsigned int)conf->mysql.connect_timeout;
-	unsigned int io_timeout = 60;
+	unsigned int io_timeout = 60, no = 0;
 	char *password = NULL, *target;
 	struct mysqlsrc *src;
 	MYSQL *db;
@@ -71,6 +71,8 @@ mysqlsrc_connect(const struct conf *conf, char **cause)
 	mysql_optionsv(db, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
 	mysql_optionsv(db, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
 	mysql_optionsv(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* The agent never loads files: a hostile server must not be able to ask for one. */
+	mysql_optionsv(db, MYSQL_OPT_LOCAL_INFILE, &no);
 	mysqlsrc_set_tls(db, conf);
 	if (mysql_real_connect(db, conf->mysql.socket ? NULL : conf->mysql.host, conf->mysql.user,
 	                       password, conf->mysql.database,

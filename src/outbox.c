@@ -39,8 +39,6 @@
 #define OUTBOX_NMETA   5
 #define OUTBOX_SUFFIX  ".rec"
 #define OUTBOX_DROPPED "dropped.count"
-/* A temporary file this old was left by a writer that died. */
-#define OUTBOX_STALE_TMP_S 3600
 /* The first two transient failures in a row say the receiver is down. */
 #define OUTBOX_FAILS_STOP 2
 
@@ -380,27 +378,15 @@ outbox_mkdir(const char *path, char **cause)
 	return 0;
 }
 
-/* Removes temporary files that a writer which died left behind. */
+/* Removes the temporary files of durable writes that a writer which died left behind. */
 static void
 outbox_clean_tmp(const char *dir)
 {
-	time_t now = time(NULL);
-	struct dirent *de;
-	struct stat st;
-	size_t len;
-	DIR *d;
+	int n = fileio_temps(dir, 1, NULL);
 
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (de->d_name[0] != '.' || len < 5 || strcmp(de->d_name + len - 4, ".tmp") != 0)
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    now - st.st_mtime > OUTBOX_STALE_TMP_S)
-			unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
+	if (n > 0)
+		log_info("spool: removed %d temporary file%s left by an interrupted write in %s", n,
+		         n == 1 ? "" : "s", dir);
 }
 
 struct outbox *
@@ -532,7 +518,7 @@ outbox_enforce_bound(struct outbox *ob, const char *keep)
 {
 	struct outbox_file *f[3] = { NULL, NULL, NULL };
 	size_t n[3] = { 0, 0, 0 }, k, i;
-	uint64_t used = 0, dropped;
+	uint64_t used = 0, dropped, tmp_bytes;
 	char *dir, *cause = NULL;
 	int fd, rv = 0;
 
@@ -545,6 +531,10 @@ outbox_enforce_bound(struct outbox *ob, const char *keep)
 		dir = k == 0 ? xstrdup(ob->dir)
 		             : xasprintf("%s/%s", ob->dir, outbox_subdirs[k - 1]);
 		rv = outbox_scan(dir, k == 0, &f[k], &n[k], &cause);
+		/* Orphans of interrupted writes take space too until the next start removes them.
+		 */
+		if (rv == 0 && fileio_temps(dir, 0, &tmp_bytes) >= 0)
+			used += tmp_bytes;
 		free(dir);
 		for (i = 0; i < n[k]; i++)
 			used += f[k][i].size;
@@ -661,7 +651,7 @@ outbox_delivered(struct outbox *ob, const char *name)
 	free(path);
 }
 
-/* One record; returns 1 after a transient failure, else 0. */
+/* One record; returns 1 after a transient failure or a hold, else 0. */
 static int
 outbox_deliver_one(struct outbox *ob, const char *name, outbox_deliver_fn *fn, void *arg,
                    struct outbox_flush_stats *st)
@@ -704,6 +694,14 @@ outbox_deliver_one(struct outbox *ob, const char *name, outbox_deliver_fn *fn, v
 		st->pending++;
 		free(st->last_error);
 		st->last_error = why;
+		why = NULL;
+		rv = 1;
+		break;
+	case OUTBOX_HOLD:
+		st->held++;
+		st->pending++;
+		free(st->last_hold);
+		st->last_hold = why;
 		why = NULL;
 		rv = 1;
 		break;
@@ -827,4 +825,74 @@ outbox_entries_free(struct outbox_entry *entries, size_t n)
 		outbox_record_free(&entries[i].rec);
 	}
 	free(entries);
+}
+
+/* ---- requeueing --------------------------------------------------------- */
+
+/* Moves dead/name back to the pending records and removes its .cause; 0, 1 when absent, -1. */
+static int
+outbox_requeue_one(struct outbox *ob, const char *name, char **cause)
+{
+	char *from = xasprintf("%s/dead/%s", ob->dir, name),
+	     *to = xasprintf("%s/%s", ob->dir, name);
+	char *why = xasprintf("%s.cause", from);
+	int rv = 0;
+
+	if (rename(from, to) != 0) {
+		rv = errno == ENOENT ? 1 : -1;
+		if (rv < 0)
+			*cause = xasprintf("cannot move %s back: %s", from, strerror(errno));
+	} else if (unlink(why) != 0 && errno != ENOENT)
+		log_warn("spool: cannot remove %s: %s", why, strerror(errno));
+	free(from);
+	free(to);
+	free(why);
+	return rv;
+}
+
+int
+outbox_requeue(struct outbox *ob, char *const *ids, size_t nids, unsigned *moved, char **cause)
+{
+	struct outbox_file *files = NULL;
+	size_t nf = 0, i, len, sl = strlen(OUTBOX_SUFFIX);
+	char *dead = xasprintf("%s/dead", ob->dir), *name;
+	int rv = 0, one;
+
+	*moved = 0;
+	if (ids == NULL && (rv = outbox_scan(dead, 1, &files, &nf, cause)) != 0) {
+		free(dead);
+		return -1;
+	}
+	for (i = 0; rv == 0 && i < (ids != NULL ? nids : nf); i++) {
+		if (ids == NULL)
+			name = xstrdup(files[i].name);
+		else {
+			len = strlen(ids[i]);
+			/* An id, or the file name that `spool list` shows. */
+			if (len > sl && strcmp(ids[i] + len - sl, OUTBOX_SUFFIX) == 0)
+				len -= sl;
+			name = xstrndup(ids[i], len);
+			if (!outbox_valid_id(name)) {
+				*cause = xasprintf("\"%s\" is not a report id", ids[i]);
+				free(name);
+				rv = -1;
+				break;
+			}
+			free(name);
+			name = xasprintf("%.*s%s", (int)len, ids[i], OUTBOX_SUFFIX);
+		}
+		if ((one = outbox_requeue_one(ob, name, cause)) == 0)
+			(*moved)++;
+		else if (one > 0 && ids != NULL) {
+			*cause = xasprintf("no dead report %s in %s", ids[i], dead);
+			rv = -1;
+		} else if (one < 0)
+			rv = -1;
+		free(name);
+	}
+	if (*moved > 0 && (fileio_sync_dir(dead) != 0 || fileio_sync_dir(ob->dir) != 0))
+		log_warn("spool: fsync after requeueing: %s", strerror(errno));
+	outbox_files_free(files, nf);
+	free(dead);
+	return rv;
 }

@@ -43,6 +43,12 @@ redisconn_target(const struct conf *conf)
 	return xasprintf("%s:%lld", conf->redis.host, conf->redis.port);
 }
 
+int
+redisconn_out_holds(const struct redisconn *rc, const void *bytes, size_t len)
+{
+	return rc->out.data != NULL && memmem(rc->out.data, rc->out.cap, bytes, len) != NULL;
+}
+
 /* Waits for events on fd; 0 when ready, -1 with errno (ETIMEDOUT) otherwise. */
 static int
 redisconn_wait(int fd, short events, int timeout_ms)
@@ -150,7 +156,12 @@ redisconn_handshake(struct redisconn *rc, const struct conf *conf, char **cause)
 		if (conf->redis.username != NULL)
 			argv[argc++] = conf->redis.username;
 		argv[argc++] = password;
+		/* The RESP text of AUTH holds the password: wiped once sent (buf_free). */
+		rc->out.secret = 1;
 		r = redisconn_command(rc, cause, argc, argv);
+		buf_free(&rc->out);
+		rc->out.secret = 0;
+		rc->out_sent = 0;
 		explicit_bzero(password, strlen(password));
 		free(password);
 		if (r == NULL)

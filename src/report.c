@@ -2,10 +2,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "clocks.h"
@@ -29,6 +33,10 @@
 #define REPORT_LOG_MAX 65536
 /* `report test` and `spool flush` wait this long by default. */
 #define REPORT_CMD_WAIT_MS 10000
+/* Reports held by a setup error (credentials, access) are logged at most this often. */
+#define REPORT_HOLD_LOG_S 3600
+/* Hidden, so that spool listings never see it; its mtime is the last such log line. */
+#define REPORT_HOLD_STAMP ".held-logged"
 
 /* One delivery session: the client, the spool, and the record a command watches. */
 struct report_session {
@@ -39,6 +47,7 @@ struct report_session {
 	char *watch_message_id;
 	char *watch_dead; /* why SNS refused the watched record */
 	char *last_error; /* the last transient cause */
+	char *last_hold;  /* the last cause that keeps reports pending until the setup is fixed */
 };
 
 static uint64_t
@@ -69,6 +78,33 @@ report_session_close(struct report_session *s)
 	free(s->watch_message_id);
 	free(s->watch_dead);
 	free(s->last_error);
+	free(s->last_hold);
+}
+
+/* How long ago r was created, by the wall clock (never negative). */
+static long long
+report_age_s(const struct outbox_record *r)
+{
+	struct timespec ts;
+	int64_t now_ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now_ms > r->created_ms ? (long long)((now_ms - r->created_ms) / 1000) : 0;
+}
+
+/* *text becomes "PREFIX: *text". */
+static void __attribute__((format(printf, 2, 3))) report_prefix(char **text, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	buf_printf(&b, ": %s", *text != NULL ? *text : "");
+	free(*text);
+	*text = buf_detach(&b);
 }
 
 static enum outbox_verdict
@@ -96,12 +132,20 @@ report_deliver(void *arg, const struct outbox_record *r, char **detail)
 			free(mid);
 		return OUTBOX_DELIVERED;
 	}
+	if (cls == SNS_NOT_FOUND && report_age_s(r) < s->conf->sns.not_found_grace) {
+		/* A topic still being created, or a region being fixed: not dead yet. */
+		cls = SNS_HOLD;
+	} else if (cls == SNS_NOT_FOUND) {
+		report_prefix(detail, "the topic was still not found after the grace of %llds",
+		              s->conf->sns.not_found_grace);
+		cls = SNS_PERMANENT;
+	}
 	if (cls == SNS_PERMANENT) {
 		if (watched)
 			s->watch_dead = xstrdup(*detail);
 		return OUTBOX_DEAD;
 	}
-	return OUTBOX_RETRY;
+	return cls == SNS_HOLD ? OUTBOX_HOLD : OUTBOX_RETRY;
 }
 
 static void
@@ -115,13 +159,42 @@ report_add(struct report_flush_result *res, const struct outbox_flush_stats *st)
 	res->busy = st->busy;
 }
 
+/*
+ * Held reports wait for an operator: say so at error level once per
+ * REPORT_HOLD_LOG_S across every process sharing the spool (the stamp's
+ * mtime), at debug level otherwise.
+ */
+static void
+report_log_held(struct report_session *s, unsigned held)
+{
+	char *path = xasprintf("%s/%s", outbox_dir(s->ob), REPORT_HOLD_STAMP);
+	time_t now = time(NULL);
+	struct stat st;
+	int fd, due;
+
+	due = stat(path, &st) != 0 || now - st.st_mtime >= REPORT_HOLD_LOG_S ||
+	      st.st_mtime > now + REPORT_HOLD_LOG_S; /* a clock stepped back */
+	if (due && (fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+		(void)futimens(fd, NULL);
+		close(fd);
+	}
+	if (due)
+		log_error(
+		        "%u report%s held in %s until the setup is fixed (logged once an hour): %s",
+		        held, held == 1 ? "" : "s", outbox_dir(s->ob), s->last_hold);
+	else
+		log_debug("%u report%s held in %s: %s", held, held == 1 ? "" : "s",
+		          outbox_dir(s->ob), s->last_hold);
+	free(path);
+}
+
 /* Passes over the spool until it is empty, or nothing more can be done before the deadline. */
 static int
 report_pump(struct report_session *s, int wait_ms, struct report_flush_result *res, char **cause)
 {
 	int64_t deadline = outbox_now_ms() + (wait_ms > 0 ? wait_ms : 0), delay;
 	struct outbox_flush_stats st;
-	unsigned attempt = 0;
+	unsigned attempt = 0, held = 0;
 
 	memset(res, 0, sizeof *res);
 	for (;;) {
@@ -129,10 +202,16 @@ report_pump(struct report_session *s, int wait_ms, struct report_flush_result *r
 		                 cause) != 0)
 			return -1;
 		report_add(res, &st);
+		held = st.held;
 		if (st.last_error != NULL) {
 			free(s->last_error);
 			s->last_error = st.last_error;
 		}
+		if (st.last_hold != NULL) {
+			free(s->last_hold);
+			s->last_hold = st.last_hold;
+		}
+		/* Held reports alone do not retry soon: the fix takes an operator. */
 		if (st.busy)
 			delay = REPORT_BUSY_POLL_MS;
 		else if (st.failed > 0 && st.pending > 0)
@@ -144,9 +223,12 @@ report_pump(struct report_session *s, int wait_ms, struct report_flush_result *r
 			break;
 		clocks_sleep((double)delay / 1000);
 	}
-	if (res->pending > 0 && !res->busy)
-		log_warn("%u report%s not delivered yet, kept in %s: %s", res->pending,
-		         res->pending == 1 ? "" : "s", outbox_dir(s->ob),
+	res->held = held;
+	if (held > 0 && s->last_hold != NULL)
+		report_log_held(s, held);
+	if (res->pending > held && !res->busy)
+		log_warn("%u report%s not delivered yet, kept in %s: %s", res->pending - held,
+		         res->pending - held == 1 ? "" : "s", outbox_dir(s->ob),
 		         s->last_error != NULL ? s->last_error : "out of time");
 	return 0;
 }
@@ -280,7 +362,7 @@ report_submit(const struct conf *conf, const char *kind, const char *status, con
 	struct outbox_record r;
 	struct report_session s;
 	char *why = NULL;
-	int rv;
+	int rv, opened;
 
 	report_record(conf, kind, status, summary, json, len, &r);
 	if (conf->sns.topic_arn == NULL) {
@@ -288,8 +370,8 @@ report_submit(const struct conf *conf, const char *kind, const char *status, con
 		outbox_record_free(&r);
 		return 0;
 	}
-	if ((rv = report_session_open(&s, conf, cause)) == 0 &&
-	    (rv = outbox_push(s.ob, &r, cause)) == 0) {
+	opened = (rv = report_session_open(&s, conf, cause)) == 0;
+	if (rv == 0 && (rv = outbox_push(s.ob, &r, cause)) == 0) {
 		log_debug("report %s (%s %s) spooled", r.id, r.kind, r.status);
 		/* Delivery trouble is logged by the pump; the report is safe either way. */
 		if (report_pump(&s, wait_ms, &res, &why) != 0) {
@@ -297,9 +379,10 @@ report_submit(const struct conf *conf, const char *kind, const char *status, con
 			free(why);
 		}
 	}
-	if (rv == 0)
+	/* Closed whether or not the push worked: a failed push used to leak it. */
+	if (opened)
 		report_session_close(&s);
-	else
+	if (rv != 0)
 		report_to_log(r.kind, r.status, json, len, 1);
 	outbox_record_free(&r);
 	return rv;
@@ -375,7 +458,10 @@ report_test_print(const struct report_session *s, const char *id, int json)
 	            : s->watch_dead != NULL     ? "dead"
 	                                        : "pending");
 	json_string(&j, "message_id", s->watch_message_id);
-	json_string(&j, "error", s->watch_dead != NULL ? s->watch_dead : s->last_error);
+	json_string(&j, "error",
+	            s->watch_dead != NULL  ? s->watch_dead
+	            : s->last_hold != NULL ? s->last_hold
+	                                   : s->last_error);
 	json_object_end(&j);
 	printf("%s\n", out.data);
 	buf_free(&out);
@@ -398,7 +484,9 @@ report_test_outcome(const struct report_session *s, const struct outbox_record *
 	fprintf(stderr,
 	        "cachewarden report: the test report is not delivered yet: %s\n"
 	        "  (it stays in %s and will be retried)\n",
-	        s->last_error != NULL ? s->last_error : "another process is delivering the spool",
+	        s->last_hold != NULL    ? s->last_hold
+	        : s->last_error != NULL ? s->last_error
+	                                : "another process is delivering the spool",
 	        outbox_dir(s->ob));
 	return CW_EXIT_UNAVAILABLE;
 }
@@ -555,6 +643,18 @@ report_spool_show(struct outbox *ob, int check, int json)
 	return check && bad > 0 ? CW_EXIT_FAILED : CW_EXIT_OK;
 }
 
+/* " (N held)" when some are, else "": a static buffer, for one printf. */
+static const char *
+report_held_text(unsigned held)
+{
+	static char text[32];
+
+	if (held == 0)
+		return "";
+	snprintf(text, sizeof text, " (%u held)", held);
+	return text;
+}
+
 static int
 report_spool_flush(const struct conf *conf, int wait_ms, int json)
 {
@@ -579,33 +679,68 @@ report_spool_flush(const struct conf *conf, int wait_ms, int json)
 		json_int(&j, "dead", res.dead);
 		json_int(&j, "quarantined", res.quarantined);
 		json_int(&j, "pending", res.pending);
+		json_int(&j, "held", res.held);
 		json_bool(&j, "busy", res.busy);
 		json_object_end(&j);
 		printf("%s\n", out.data);
 		buf_free(&out);
 	} else
-		printf("%u delivered, %u dead, %u quarantined, %u pending%s\n", res.delivered,
-		       res.dead, res.quarantined, res.pending,
+		printf("%u delivered, %u dead, %u quarantined, %u pending%s%s\n", res.delivered,
+		       res.dead, res.quarantined, res.pending, report_held_text(res.held),
 		       res.busy ? " (another process is delivering)" : "");
 	if (res.dead > 0 || res.quarantined > 0)
 		return CW_EXIT_FAILED;
 	return res.pending > 0 && !res.busy ? CW_EXIT_UNAVAILABLE : CW_EXIT_OK;
 }
 
+/* `spool requeue ID...|--all`: dead records go back to the pending ones. */
+static int
+report_spool_requeue(struct outbox *ob, int argc, char **argv)
+{
+	int all = argc == 3 && strcmp(argv[2], "--all") == 0, i;
+	unsigned moved = 0;
+	char *cause = NULL;
+
+	for (i = 2; i < argc && !all; i++)
+		if (argv[i][0] == '-') {
+			argc = 2; /* an option other than --all alone: usage */
+			break;
+		}
+	if (argc < 3) {
+		fprintf(stderr, "usage: cachewarden spool requeue ID...|--all\n");
+		return CW_EXIT_USAGE;
+	}
+	if (outbox_requeue(ob, all ? NULL : argv + 2, all ? 0 : (size_t)(argc - 2), &moved,
+	                   &cause) != 0) {
+		fprintf(stderr, "cachewarden spool: %s\n", cause);
+		free(cause);
+		if (moved > 0)
+			printf("%u requeued\n", moved);
+		return CW_EXIT_FAILED;
+	}
+	printf("%u requeued\n", moved);
+	if (moved > 0)
+		log_info("spool: %u dead report%s requeued in %s", moved, moved == 1 ? "" : "s",
+		         outbox_dir(ob));
+	return CW_EXIT_OK;
+}
+
 int
 report_cmd_spool(const struct conf *conf, int argc, char **argv, int json)
 {
-	int wait_ms = REPORT_CMD_WAIT_MS, flush, rv;
+	int wait_ms = REPORT_CMD_WAIT_MS, flush, requeue, rv;
 	struct outbox *ob;
 	char *cause = NULL;
 
 	if (argc < 2 || (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "flush") != 0 &&
-	                 strcmp(argv[1], "check") != 0)) {
-		fprintf(stderr, "usage: cachewarden spool list|flush|check [--wait SECONDS]\n");
+	                 strcmp(argv[1], "check") != 0 && strcmp(argv[1], "requeue") != 0)) {
+		fprintf(stderr, "usage: cachewarden spool list|flush|check [--wait SECONDS]\n"
+		                "       cachewarden spool requeue ID...|--all\n");
 		return CW_EXIT_USAGE;
 	}
 	flush = strcmp(argv[1], "flush") == 0;
-	if (report_args("spool", argc, argv, 2, flush ? &wait_ms : NULL, &json) != 0)
+	requeue = strcmp(argv[1], "requeue") == 0;
+	if (!requeue && report_args("spool", argc, argv, 2, flush ? &wait_ms : NULL, &json) != 0)
 		return CW_EXIT_USAGE;
 	if (flush)
 		return report_spool_flush(conf, wait_ms, json);
@@ -614,7 +749,10 @@ report_cmd_spool(const struct conf *conf, int argc, char **argv, int json)
 		free(cause);
 		return CW_EXIT_FAILED;
 	}
-	rv = report_spool_show(ob, strcmp(argv[1], "check") == 0, json);
+	if (requeue)
+		rv = report_spool_requeue(ob, argc, argv);
+	else
+		rv = report_spool_show(ob, strcmp(argv[1], "check") == 0, json);
 	outbox_close(ob);
 	return rv;
 }

@@ -350,12 +350,71 @@ sns_xml_text(const char *body, size_t len, const char *tag)
 	return buf_detach(&out);
 }
 
+/* A JSON string value as a cause text: at most SNS_TEXT_MAX bytes, control characters blanked. */
+static char *
+sns_json_text(const struct jval *obj, const char *key, const char *alt)
+{
+	const char *v = jval_get_string(obj, key);
+	struct buf out = BUF_INIT;
+
+	if (v == NULL && alt != NULL)
+		v = jval_get_string(obj, alt);
+	if (v == NULL)
+		return NULL;
+	for (; *v != '\0' && out.len < SNS_TEXT_MAX; v++)
+		buf_addc(&out, (unsigned char)*v < 0x20 || *v == 0x7f ? ' ' : *v);
+	if (out.data == NULL)
+		buf_adds(&out, "");
+	return buf_detach(&out);
+}
+
+/*
+ * The JSON forms of AWS errors: {"Error":{"Code","Message"}} (the query
+ * protocol's JSON answer), {"__type":"ns#Code","message"} (JSON services, and
+ * gateways in front of them).
+ */
+static void
+sns_parse_json(const char *body, size_t len, struct sns_reply *r)
+{
+	const struct jval *err;
+	struct jval *doc;
+	const char *type, *hash;
+	char *why = NULL;
+
+	if ((doc = jval_parse(body, len, &why)) == NULL) {
+		free(why);
+		return;
+	}
+	err = jval_get(doc, "Error");
+	if (err != NULL) {
+		r->code = sns_json_text(err, "Code", "code");
+		r->message = sns_json_text(err, "Message", "message");
+	} else if ((type = jval_get_string(doc, "__type")) != NULL) {
+		hash = strrchr(type, '#');
+		r->code = xstrndup(hash != NULL ? hash + 1 : type, SNS_TEXT_MAX);
+		r->message = sns_json_text(doc, "message", "Message");
+	} else {
+		r->code = sns_json_text(doc, "Code", "code");
+		r->message = sns_json_text(doc, "Message", "message");
+	}
+	jval_free(doc);
+}
+
 void
 sns_parse_reply(const char *body, size_t len, struct sns_reply *r)
 {
+	size_t skip = 0;
+
 	memset(r, 0, sizeof *r);
 	if (body == NULL)
 		return;
+	while (skip < len && (body[skip] == ' ' || body[skip] == '\t' || body[skip] == '\r' ||
+	                      body[skip] == '\n'))
+		skip++;
+	if (skip < len && body[skip] == '{') {
+		sns_parse_json(body + skip, len - skip, r);
+		return;
+	}
 	r->message_id = sns_xml_text(body, len, "MessageId");
 	r->code = sns_xml_text(body, len, "Code");
 	r->message = sns_xml_text(body, len, "Message");
@@ -398,35 +457,67 @@ sns_classify(long status, const char *code, const char *message)
 		                                 "InternalError",
 		                                 "InternalFailure",
 		                                 "ServiceUnavailable",
+		                                 "ServiceUnavailableException",
 		                                 "RequestTimeout",
 		                                 "RequestTimeoutException",
 		                                 "KMSThrottling",
+		                                 "KMSThrottlingException",
 		                                 "PriorRequestNotComplete",
 		                                 NULL };
 	static const char *const skew[] = { "RequestTimeTooSkewed", "RequestExpired",
 		                            "RequestInTheFuture", NULL };
-	static const char *const signature[] = { "SignatureDoesNotMatch",
-		                                 "InvalidSignatureException", "AuthFailure", NULL };
-	static const char *const expired[] = { "ExpiredToken", "ExpiredTokenException",
-		                               "TokenRefreshRequired", NULL };
+	static const char *const credentials[] = { "SignatureDoesNotMatch",
+		                                   "InvalidSignatureException",
+		                                   "AuthFailure",
+		                                   "InvalidClientTokenId",
+		                                   "UnrecognizedClientException",
+		                                   "InvalidAccessKeyId",
+		                                   "MissingAuthenticationToken",
+		                                   "ExpiredToken",
+		                                   "ExpiredTokenException",
+		                                   "TokenRefreshRequired",
+		                                   NULL };
+	static const char *const not_found[] = { "NotFound", "NotFoundException",
+		                                 "ResourceNotFound", "ResourceNotFoundException",
+		                                 NULL };
+	/* Only these say the message itself can never be taken. */
+	static const char *const message_bad[] = { "InvalidParameter",
+		                                   "InvalidParameterValue",
+		                                   "InvalidParameterException",
+		                                   "ParameterValueInvalid",
+		                                   "ValidationError",
+		                                   "ValidationException",
+		                                   NULL };
 
 	if (status >= 200 && status < 300)
 		return SNS_OK;
-	if (code != NULL && sns_in(code, transient))
-		return SNS_TRANSIENT;
-	if (code != NULL && sns_in(code, skew))
-		return SNS_SKEW;
-	/* SNS reports a stale clock as a signature error whose message says so. */
-	if (code != NULL && sns_in(code, signature) && message != NULL &&
-	    (strstr(message, "Signature expired") != NULL ||
-	     strstr(message, "Signature not yet current") != NULL))
-		return SNS_SKEW;
-	if (code != NULL && sns_in(code, expired))
-		return SNS_EXPIRED;
+	if (code != NULL && *code != '\0') {
+		if (sns_in(code, transient))
+			return SNS_TRANSIENT;
+		if (sns_in(code, skew))
+			return SNS_SKEW;
+		/* SNS reports a stale clock as a signature error whose message says so. */
+		if (sns_in(code, credentials) && message != NULL &&
+		    (strstr(message, "Signature expired") != NULL ||
+		     strstr(message, "Signature not yet current") != NULL))
+			return SNS_SKEW;
+		if (sns_in(code, credentials))
+			return SNS_CREDENTIALS;
+		if (sns_in(code, not_found))
+			return SNS_NOT_FOUND;
+		if (sns_in(code, message_bad))
+			return SNS_PERMANENT;
+	}
 	if (status >= 500 || status == 429 || status == 408)
 		return SNS_TRANSIENT;
-	if (status >= 400)
+	if (status == 413) /* a gateway refusing the size: the message is too long */
 		return SNS_PERMANENT;
+	/*
+	 * Not authorized (AuthorizationError, AccessDenied, KMS*), a 4xx we do not
+	 * know: the setup is wrong, and an operator may fix it; the report waits.
+	 */
+	if (status >= 400)
+		return SNS_HOLD;
 	return SNS_TRANSIENT; /* 1xx, 3xx: a proxy or a portal in the way */
 }
 
@@ -578,8 +669,8 @@ sns_recover(struct sns_client *c, enum sns_class cls, time_t server_date, int *t
 		*tried |= 1;
 		return 1;
 	}
-	if (cls == SNS_EXPIRED && !(*tried & 2)) {
-		log_info("SNS says the AWS credentials expired; fetching new ones");
+	if (cls == SNS_CREDENTIALS && !(*tried & 2)) {
+		log_info("SNS refused the AWS credentials; fetching them again");
 		creds_chain_invalidate(c->creds);
 		*tried |= 2;
 		return 1;
@@ -628,8 +719,13 @@ sns_publish(struct sns_client *c, const struct sns_message *m, char **message_id
 		http_response_free(&resp);
 	} while (again);
 	buf_free(&form);
-	/* A skew or expiry that survived its fix may still heal: retry later. */
-	if (*cls == SNS_SKEW || *cls == SNS_EXPIRED)
+	/*
+	 * A skew that survived its fix may still heal: retry later. Credentials
+	 * refused again wait for an operator (or a rotation) to fix them.
+	 */
+	if (*cls == SNS_SKEW)
 		*cls = SNS_TRANSIENT;
+	else if (*cls == SNS_CREDENTIALS)
+		*cls = SNS_HOLD;
 	return *cls == SNS_OK ? 0 : -1;
 }

@@ -7,14 +7,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
 
 #include "xmalloc.h"
 
 static void __attribute__((noreturn)) xmalloc_die(size_t size)
 {
-	/* Not through log.c: logging itself allocates. */
-	fprintf(stderr, "cachewarden: fatal: out of memory (%zu bytes)\n", size);
-	abort();
+	char msg[96];
+	int n;
+
+	/*
+	 * Not through log.c, nor stdio: both allocate. No abort() either: a core
+	 * file would hold whatever secrets the process had in memory.
+	 */
+	n = snprintf(msg, sizeof msg, "cachewarden: fatal: out of memory (%zu bytes)\n", size);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, msg,
+		             (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+	_exit(EX_OSERR);
 }
 
 void *

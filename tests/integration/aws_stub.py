@@ -24,8 +24,18 @@ the first line; with none left the answer is 200:
   STATUS CODE [DATE_OFFSET]
                  an SNS error answer; DATE_OFFSET (seconds) shifts the Date
                  header, e.g. "400 RequestTimeTooSkewed 7200"
+  slow SECONDS   wait SECONDS, then a Publish answer (a client's timeout
+                 may come first)
+  until EPOCH STATUS CODE
+                 that error answer for every request until the Unix time
+                 EPOCH, then the line is used up and the next one applies
+With DIR/check_date present, a request whose X-Amz-Date is more than 5
+minutes from the stub's clock is refused as SNS does ("403
+SignatureDoesNotMatch: Signature expired: ..."), and so is one whose
+credential scope date is not X-Amz-Date's day; the log says which.
 """
 import base64
+import calendar
 import email.utils
 import json
 import os
@@ -132,22 +142,59 @@ class Handler(BaseHTTPRequestHandler):
                     lines = [l for l in f if l.strip()]
             except OSError:
                 lines = []
+            while lines and lines[0].split()[0] == "until":
+                words = lines[0].split()
+                if time.time() < float(words[1]):
+                    return words[2:]
+                lines = lines[1:]
             if not lines:
+                with open(path, "w") as f:
+                    pass
                 return ["200"]
             with open(path, "w") as f:
                 f.writelines(lines[1:])
         return lines[0].split()
 
+    def date_problem(self):
+        """Why SNS would refuse this request's clock, or None."""
+        if not os.path.exists(os.path.join(DIR, "check_date")):
+            return None
+        amz = self.headers.get("X-Amz-Date", "")
+        auth = self.headers.get("Authorization", "")
+        try:
+            t = calendar.timegm(time.strptime(amz, "%Y%m%dT%H%M%SZ"))
+            scope = auth.split("Credential=")[1].split("/")[1]
+        except (ValueError, IndexError):
+            return "SignatureDoesNotMatch", "no X-Amz-Date or credential scope"
+        now = time.time()
+        if abs(t - now) > 300:
+            return "SignatureDoesNotMatch", "Signature expired: %s is now earlier than %s (%s - 5 min.)" % (
+                amz, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now - 300)),
+                time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)))
+        if scope != amz[:8]:
+            return "SignatureDoesNotMatch", "Credential should be scoped to a valid date: %s" % amz[:8]
+        return None
+
     def sns_post(self):
         body = self.body()
-        ans = self.next_answer()
+        problem = self.date_problem()
+        ans = ["403"] + list(problem) if problem else self.next_answer()
         log({
             "method": "POST",
             "path": self.path,
             "headers": [[k, v] for k, v in self.headers.items()],
             "body": base64.b64encode(body).decode(),
-            "answer": " ".join(ans),
+            "answer": " ".join(ans[:2]) if problem else " ".join(ans),
+            "refused": problem[1] if problem else None,
+            "stub_time": int(time.time()),
         })
+        if problem:
+            return self.reply(403, "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code>"
+                              "<Message>%s</Message></Error></ErrorResponse>" % problem,
+                              "text/xml")
+        if ans[0] == "slow":
+            time.sleep(float(ans[1]))
+            ans = ["200"]
         if ans[0] == "200":
             mid = str(uuid.uuid4())
             return self.reply(200, "<PublishResponse><PublishResult><MessageId>%s</MessageId>"

@@ -8,7 +8,7 @@ data=${srcdir:-.}/tests/data/conf
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-tap_plan 20
+tap_plan 25
 
 out=$(cd "$data" && "$bin" -c bad.conf check-config 2>&1) && rc=0 || rc=$?
 is "$rc" 78 "bad config exits 78 (EX_CONFIG)"
@@ -44,6 +44,19 @@ like "$out" "snap.conf:2: service: 'dynamodb' is not one of rds\|elasticache\|ba
 like "$out" "snap.conf:7: source: '9-db' is not a valid DB instance or cluster identifier.*snap.conf:8: region: 'eu-westish-1' is not an AWS region" \
 	"an identifier AWS would reject, and a region that is not one"
 like "$out" "snap.conf:13: region: 'moon-1' is not an AWS region" "each one reported"
+# Weak transports to other hosts: valid, but warned about.
+printf '[mysql]\nhost = db.example.internal\ntls = preferred\n[redis]\nhost = 10.0.0.7\n' >"$tmp/w.conf"
+out=$("$bin" -c "$tmp/w.conf" check-config 2>&1) && rc=0 || rc=$?
+is "$rc" 0 "weak transports do not fail check-config"
+like "$out" "w.conf: warning: mysql db.example.internal:3306: tls = preferred: the server's certificate is not verified" \
+	"MySQL TLS without verification is warned about"
+like "$out" "w.conf: warning: redis 10.0.0.7:6379: tls = off: the connection .* is unencrypted" \
+	"plain Redis to another host is warned about"
+printf '[mysql]\nhost = db.example.internal\ntls = disabled\n[redis]\nhost = 127.0.0.1\n' >"$tmp/w.conf"
+out=$("$bin" -c "$tmp/w.conf" check-config 2>&1) && rc=0 || rc=$?
+like "$out" "warning: mysql db.example.internal:3306: tls = disabled: the connection .* is unencrypted" \
+	"MySQL without TLS is warned about"
+unlike "$out" "warning: redis" "loopback Redis without TLS is not"
 
 "$bin" nosuch >/dev/null 2>&1 && rc=0 || rc=$?
 is "$rc" 2 "an unknown command exits 2"

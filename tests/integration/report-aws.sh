@@ -8,8 +8,12 @@
 #   - the signature, verified by independent implementations: botocore's
 #     SigV4Auth and curl --aws-sigv4 sign the same request the same way;
 #   - SNS errors: throttling and 5xx retried, a skewed clock re-signed with
-#     the server's time, expired credentials fetched again, a refusal
-#     dead-lettered, and no secret in any output.
+#     the server's time, refused credentials fetched again, access and
+#     credential errors held pending (logged once per period), NotFound held
+#     for not_found_grace, a refused message dead-lettered and requeued,
+#     and no secret in any output;
+#   - the credentials chain skipping an unusable source, never using
+#     expired credentials.
 set -euo pipefail
 
 srcdir=${srcdir:-.}
@@ -23,7 +27,7 @@ harness_require python3 curl
 bin=${CACHEWARDEN:-$builddir/cachewarden}
 stub=$srcdir/tests/integration/aws_stub.py
 
-tap_plan 52
+tap_plan 68
 harness_init
 
 # Nothing of the caller's AWS setup may leak in, and nothing may ever reach
@@ -197,6 +201,24 @@ is "$(imds_count 'e["status"] == 401')/$(imds_count 'e["method"] == "GET" and e[
 use_creds auto
 cw report test
 is "$(req key)" ASIASTUB0002 "auto with no env and no file: instance metadata"
+# An unusable source is skipped with one warning naming it; the chain goes on.
+mkdir -p "$HOME/.aws"
+cp "$credfile" "$HOME/.aws/credentials"
+chmod 644 "$HOME/.aws/credentials"
+cw report test
+is "$rc/$(req key)" 0/ASIASTUB0003 "auto: a credentials file others can read is skipped, metadata used"
+is "$(grep -c 'warn: AWS credentials: skipping the shared credentials file: secret file' "$err")" 1 \
+	"with one warning naming the source"
+rm -f "$HOME/.aws/credentials"
+# Credentials already expired are never used.
+echo -60 >"$imds/expires"
+n0=$(nreq)
+use_creds imds
+cw report test --wait 0
+is "$rc/$(($(nreq) - n0))" 69/0 "expired metadata credentials: nothing is signed with them (exit 69)"
+like "$(cat "$err")" 'instance metadata: the role credentials expired [0-9]+ s ago' "saying so"
+rm -f "$spool"/*.rec
+echo 3600 >"$imds/expires"
 
 # Credentials within 5 minutes of expiry are fetched again before each use;
 # others are kept for the whole run. Three reports are spooled while SNS
@@ -256,11 +278,54 @@ isnt "$(req key "$n0")" "$(req key)" "after fetching new credentials"
 use_creds env
 n0=$(nreq)
 script "403 AuthorizationError"
+cw report test --wait 0
+is "$rc/$(pending)" "69/1" "AuthorizationError: held pending, not dead (exit 69)"
+is "$(($(nreq) - n0))" 1 "without retrying at once"
+like "$(cat "$err")" 'error: 1 report held in .* until the setup is fixed .*AuthorizationError' \
+	"logged at error level"
+script "403 AuthorizationError" "403 AuthorizationError"
+cw report test --wait 0
+is "$(grep -c 'held in' "$err")" 0 "and logged once per period, not on every run"
+rm -f "$spool"/*.rec
+n0=$(nreq)
+script "403 InvalidClientTokenId" "403 InvalidClientTokenId"
+cw report test --wait 0
+is "$rc/$(pending)/$(($(nreq) - n0))" "69/1/2" \
+	"InvalidClientTokenId twice: credentials fetched again, retried once, then held"
+rm -f "$spool"/*.rec "$spool/.held-logged"
+n0=$(nreq)
+script "400 InvalidParameter"
 cw report test
-is "$rc" 1 "AuthorizationError: report test exits 1"
+is "$rc" 1 "InvalidParameter (the message itself): report test exits 1"
 is "$(($(nreq) - n0))" 1 "without retrying"
 is "$(find "$spool/dead" -name '*.rec' | wc -l)" 1 "the report is in dead/"
-like "$(cat "$err")" 'SNS answered HTTP 403 AuthorizationError: stub says AuthorizationError' "with SNS's words"
+like "$(cat "$err")" 'SNS answered HTTP 400 InvalidParameter: stub says InvalidParameter' "with SNS's words"
+cw spool list
+like "$(grep '^dead' "$out")" 'InvalidParameter' "spool list shows why it died"
+id=$(basename "$(find "$spool/dead" -name '*.rec')" .rec)
+cw spool requeue "$id"
+is "$rc/$(pending)/$(find "$spool/dead" -name '*.rec*' | wc -l)" "0/1/0" "spool requeue ID moves it back, .cause gone"
+cw spool flush
+is "$rc/$(pending)" "0/0" "and the next flush delivers it"
+script "404 NotFound"
+cw report test --wait 0
+is "$rc/$(pending)" "69/1" "NotFound within not_found_grace: held pending"
+harness_write_conf "$conf" <<-EOF
+	[sns]
+	topic_arn = arn:aws:sns:eu-west-1:123456789012:reports
+	endpoint = http://127.0.0.1:$sns_port/
+	spool_dir = $spool
+	credentials = env
+	not_found_grace = 0
+EOF
+script "404 NotFound"
+cw spool flush
+is "$rc/$(pending)/$(find "$spool/dead" -name '*.rec' | wc -l)" "1/0/1" "past the grace: dead"
+like "$(cat "$out" "$err")" 'not found after the grace of 0s' "saying so"
+cw spool requeue --all
+cw spool flush
+is "$rc/$(pending)/$(find "$spool/dead" -name '*.rec' | wc -l)" "0/0/0" "spool requeue --all, then delivered"
+use_creds env
 script 200-noid
 cw report test --wait 0
 is "$rc/$(pending)" "69/1" "an answer without a MessageId is not a delivery: the report stays"

@@ -2,7 +2,7 @@
 # report-sns: reports through a real SNS peer, fauxqs on 127.0.0.1: a
 # published report read back from an SQS queue subscribed to the topic
 # (message, subject, attributes), a FIFO topic, a topic that does not exist
-# (dead/ and exit 1), an outage of 20 reports across agent restarts and a
+# (held for not_found_grace, then dead/ and exit 1), an outage of 20 reports across agent restarts and a
 # killed delivery that all arrive, and corrupt records set aside while the
 # others arrive.
 set -euo pipefail
@@ -21,7 +21,7 @@ if ! harness_have_fauxqs; then
 fi
 bin=${CACHEWARDEN:-$builddir/cachewarden}
 
-tap_plan 51
+tap_plan 52
 harness_init
 harness_start_fauxqs || tap_bail "fauxqs did not start"
 
@@ -41,6 +41,7 @@ use_topic() {
 		topic_arn = $1
 		endpoint = $SNS_ENDPOINT
 		spool_dir = $spool
+		not_found_grace = ${2:-1h}
 	EOF
 }
 
@@ -100,20 +101,24 @@ is "$(harness_sns_field "$body" MessageId 2>&1)" "$(cat "$out")" "and its FIFO q
 
 # ---- a topic that does not exist ----------------------------------------------------
 use_topic "arn:aws:sns:us-east-1:000000000000:no-such-topic"
+cw report test --wait 0
+is "$rc/$(pending)" 69/1 "a missing topic within not_found_grace: the report waits (exit 69)"
+use_topic "arn:aws:sns:us-east-1:000000000000:no-such-topic" 0
+rm -f "$spool"/*.rec
 cw report test
-is "$rc" 1 "report test to a missing topic exits 1"
-like "$(cat "$err")" 'SNS refused the test report: SNS answered HTTP 404 NotFound: Topic does not exist' \
+is "$rc" 1 "report test to a missing topic past not_found_grace exits 1"
+like "$(cat "$err")" 'SNS refused the test report: the topic was still not found after the grace of 0s: SNS answered HTTP 404 NotFound: Topic does not exist' \
 	"with a clear message"
 dead=$(find "$spool/dead" -name '*.rec' | head -n 1)
 like "$(cat "$err")" "the report is in $spool/dead/.*\\.rec" "that says where the report went"
 ok "the record is in dead/" test -s "$dead"
-like "$(cat "$dead.cause" 2>&1)" '^[0-9T:-]+Z SNS answered HTTP 404 NotFound: Topic does not exist$' \
+like "$(cat "$dead.cause" 2>&1)" '^[0-9T:-]+Z the topic was still not found after the grace of 0s: SNS answered HTTP 404 NotFound: Topic does not exist$' \
 	"with its cause beside it"
 is "$(pending)" 0 "and is no longer pending"
 like "$(grep -c 'error: report .*: SNS answered HTTP 404' "$err")" '^1$' "logged once, as an error"
 cw --json spool list
 is "$(json '[j["pending"], j["dead"], j["records"][0]["state"], j["records"][0]["why"][21:]]' 2>&1)" \
-	"[0, 1, 'dead', 'SNS answered HTTP 404 NotFound: Topic does not exist']" "spool list shows it, with why"
+	"[0, 1, 'dead', 'the topic was still not found after the grace of 0s: SNS answered HTTP 404 NotFound: Topic does not exist']" "spool list shows it, with why"
 cw spool check
 is "$rc" 0 "spool check: dead records are valid records"
 rm -f "$spool"/dead/*

@@ -275,6 +275,61 @@ test_secret_files(void **state)
 	rmdir(dir);
 }
 
+/* Kubernetes-style mounts: token -> ..data/token, ..data -> a dated directory. */
+static void
+test_secret_symlinks(void **state)
+{
+	char dir[] = "/tmp/cw-test-conf-XXXXXX", *secret = NULL, *cause = NULL, big[5001];
+	char *dated, *data, *target, *link, *cmd;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	dated = xasprintf("%s/..2026_11_30_04_00_00.123", dir);
+	data = xasprintf("%s/..data", dir);
+	target = xasprintf("%s/token", dated);
+	link = xasprintf("%s/token", dir);
+	assert_int_equal(mkdir(dated, 0755), 0);
+	assert_int_equal(symlink("..2026_11_30_04_00_00.123", data), 0);
+	assert_int_equal(symlink("..data/token", link), 0);
+	/* Longer than one read, so the buffer grows while it holds the secret. */
+	memset(big, 'k', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fputs(big, f);
+	fclose(f);
+	chmod(target, 0400);
+	assert_int_equal(conf_read_secret(link, &secret, &cause), 0);
+	assert_string_equal(secret, big);
+	free(secret);
+	/* The final target decides: group-readable is refused through the link too. */
+	chmod(target, 0440);
+	assert_int_equal(conf_read_secret(link, &secret, &cause), -1);
+	assert_non_null(strstr(cause, "readable by group or others (mode 0440)"));
+	free(cause);
+	chmod(target, 0600);
+	/* Owned by someone else (only root can give a file away). */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(target, 65534, 65534), 0);
+		assert_int_equal(conf_read_secret(link, &secret, &cause), -1);
+		assert_non_null(strstr(cause, "owned by uid 65534"));
+		free(cause);
+	}
+	/* A dangling link. */
+	unlink(target);
+	assert_int_equal(conf_read_secret(link, &secret, &cause), -1);
+	assert_non_null(strstr(cause, "cannot read secret file"));
+	free(cause);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(dated);
+	free(data);
+	free(target);
+	free(link);
+}
+
 static void
 test_duration(void **state)
 {
@@ -425,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_every_error_form),
 		cmocka_unit_test(test_secret_files),
+		cmocka_unit_test(test_secret_symlinks),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_bad_file_lists_every_error),
 		cmocka_unit_test(test_man_keys_match_help),

@@ -59,11 +59,28 @@ assert_hex(const uint8_t *bin, size_t len, const char *want)
 	free(hex);
 }
 
-static int
-setup(void **state)
+/*
+ * Runs before anything calls crypto_init: crypto_random (report ids, warm's
+ * TTL jitter) must work without it, by initialising libsodium itself.
+ */
+static void
+test_random_before_init(void **state)
+{
+	uint8_t a[16] = { 0 }, b[16] = { 0 };
+
+	(void)state;
+	crypto_random(a, sizeof a);
+	assert_true(crypto_ready());
+	crypto_random(b, sizeof b);
+	assert_memory_not_equal(a, b, sizeof a);
+}
+
+/* Every later test runs after this one. */
+static void
+test_init(void **state)
 {
 	(void)state;
-	return crypto_init();
+	assert_int_equal(crypto_init(), 0);
 }
 
 static void
@@ -247,6 +264,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* First, in a process where nothing called crypto_init yet. */
+		cmocka_unit_test(test_random_before_init),
+		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_sha256_known),
 		cmocka_unit_test(test_hmac_rfc4231),
 		cmocka_unit_test(test_blake2b256_matches_b2sum),
@@ -257,5 +277,5 @@ main(void)
 		cmocka_unit_test(test_memeq_wipe_random),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

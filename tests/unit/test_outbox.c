@@ -157,7 +157,8 @@ test_backoff(void **state)
 /* ---- the spool ---------------------------------------------------------- */
 
 struct fake {
-	const char *script; /* one verdict per call: 'D'elivered, 'R'etry, 'X' dead; then 'D' */
+	const char *
+	        script; /* one verdict per call: 'D'elivered, 'R'etry, 'H'old, 'X' dead; then 'D' */
 	size_t calls;
 	char seen[64][40];
 };
@@ -177,6 +178,10 @@ fake_deliver(void *arg, const struct outbox_record *r, char **detail)
 	if (c == 'X') {
 		*detail = xstrdup("SNS answered HTTP 404 NotFound: Topic does not exist");
 		return OUTBOX_DEAD;
+	}
+	if (c == 'H') {
+		*detail = xstrdup("SNS answered HTTP 403 InvalidClientTokenId: invalid token");
+		return OUTBOX_HOLD;
 	}
 	return OUTBOX_DELIVERED;
 }
@@ -500,19 +505,32 @@ test_bound(void **state)
 static void
 test_bad_ids_and_stale_temps(void **state)
 {
-	char *dir = make_spool(), *cause = NULL, *old = xasprintf("%s/.id-9.rec.tmp", dir);
+	char *dir = make_spool(), *cause = NULL, *old = xasprintf("%s/.id-9.rec.Ab3xYz", dir);
+	char *live = xasprintf("%s/.id-7.rec.Qw12Er", dir);
 	struct timespec times[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
 	struct outbox_record r;
 	struct outbox *ob;
+	int fd;
 
 	(void)state;
-	write_raw(dir, ".id-9.rec.tmp", "x", 1);
-	write_raw(dir, ".id-8.rec.tmp", "x", 1);
+	/* The names fileio_replace really gives its temporary files. */
+	write_raw(dir, ".id-9.rec.Ab3xYz", "x", 1);
+	write_raw(dir, ".id-8.rec.aB9zQ1", "x", 1);
+	write_raw(dir, ".id-7.rec.Qw12Er", "x", 1);
+	write_raw(dir, ".spool.lock", "", 0);
 	assert_int_equal(utimensat(AT_FDCWD, old, times, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, live, times, 0), 0);
+	/* A writer still at work holds its file's lock. */
+	fd = open(live, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
 	ob = outbox_open(dir, 1 << 20, &cause);
-	/* A writer that died long ago left one; a fresh one may be a live writer's. */
-	assert_false(exists(dir, ".id-9.rec.tmp"));
-	assert_true(exists(dir, ".id-8.rec.tmp"));
+	/* A writer that died left one; a fresh one or a locked one is a live writer's. */
+	assert_false(exists(dir, ".id-9.rec.Ab3xYz"));
+	assert_true(exists(dir, ".id-8.rec.aB9zQ1"));
+	assert_true(exists(dir, ".id-7.rec.Qw12Er"));
+	assert_true(exists(dir, ".spool.lock"));
+	close(fd);
 	record_init(&r, "../escape", "{}");
 	assert_int_equal(outbox_push(ob, &r, &cause), -1);
 	assert_non_null(strstr(cause, "cannot name a spool file"));
@@ -520,6 +538,104 @@ test_bad_ids_and_stale_temps(void **state)
 	outbox_close(ob);
 	rm_rf(dir);
 	free(old);
+	free(live);
+	free(dir);
+}
+
+/* Orphaned temporary files count toward the bound until they are removed. */
+static void
+test_temps_count_toward_bound(void **state)
+{
+	char *dir = make_spool(), *cause = NULL, body[1001], orphan[3000];
+	struct outbox *ob;
+
+	(void)state;
+	memset(body, 'x', 1000);
+	body[1000] = '\0';
+	memset(orphan, 'o', sizeof orphan);
+	ob = outbox_open(dir, 4500, &cause);
+	assert_non_null(ob);
+	/* Left after outbox_open ran: a crash of another writer in between. */
+	write_raw(dir, ".id-00.rec.Zz9Yy8", orphan, sizeof orphan);
+	push(ob, "id-01", body);
+	push(ob, "id-02", body);
+	/* 3000 + 2 x ~1100 > 4500: the older record went. */
+	assert_int_equal(count_state(ob, OUTBOX_IS_PENDING), 1);
+	assert_int_equal(outbox_dropped(ob), 1);
+	assert_true(exists(dir, "id-02.rec"));
+	outbox_close(ob);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A hold keeps the record pending, and two in a row end the pass. */
+static void
+test_hold(void **state)
+{
+	char *dir = make_spool(), *cause = NULL;
+	struct outbox_flush_stats st;
+	struct fake f = { "HHD", 0, { { 0 } } };
+	struct outbox *ob = outbox_open(dir, 1 << 20, &cause);
+
+	(void)state;
+	push(ob, "id-1", "{}");
+	push(ob, "id-2", "{}");
+	push(ob, "id-3", "{}");
+	assert_int_equal(outbox_flush(ob, fake_deliver, &f, 0, &st, &cause), 0);
+	assert_int_equal(st.held, 2);
+	assert_int_equal(st.dead, 0);
+	assert_int_equal(st.delivered, 0);
+	assert_int_equal(st.pending, 3);
+	assert_int_equal(f.calls, 2);
+	assert_non_null(strstr(st.last_hold, "InvalidClientTokenId"));
+	free(st.last_hold);
+	free(st.last_error);
+	assert_int_equal(count_state(ob, OUTBOX_IS_DEAD), 0);
+	assert_true(exists(dir, "id-1.rec") && exists(dir, "id-2.rec"));
+	outbox_close(ob);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void
+test_requeue(void **state)
+{
+	char *dir = make_spool(), *cause = NULL, *sub = xasprintf("%s/dead", dir);
+	char *one[] = { "id-2.rec" }, *missing[] = { "id-9" }, *bad[] = { "../x" };
+	struct outbox_flush_stats st;
+	struct fake f = { "XXX", 0, { { 0 } } };
+	struct outbox *ob = outbox_open(dir, 1 << 20, &cause);
+	unsigned moved;
+
+	(void)state;
+	push(ob, "id-1", "{}");
+	push(ob, "id-2", "{}");
+	push(ob, "id-3", "{}");
+	assert_int_equal(outbox_flush(ob, fake_deliver, &f, 0, &st, &cause), 0);
+	assert_int_equal(st.dead, 3);
+	/* One by its file name. */
+	assert_int_equal(outbox_requeue(ob, one, 1, &moved, &cause), 0);
+	assert_int_equal(moved, 1);
+	assert_true(exists(dir, "id-2.rec"));
+	assert_false(exists(sub, "id-2.rec") || exists(sub, "id-2.rec.cause"));
+	/* An id that is not dead, and one that is not an id. */
+	assert_int_equal(outbox_requeue(ob, missing, 1, &moved, &cause), -1);
+	assert_non_null(strstr(cause, "id-9"));
+	free(cause);
+	assert_int_equal(outbox_requeue(ob, bad, 1, &moved, &cause), -1);
+	assert_non_null(strstr(cause, "not a report id"));
+	free(cause);
+	/* All the rest. */
+	assert_int_equal(outbox_requeue(ob, NULL, 0, &moved, &cause), 0);
+	assert_int_equal(moved, 2);
+	assert_int_equal(count_state(ob, OUTBOX_IS_DEAD), 0);
+	assert_int_equal(count_state(ob, OUTBOX_IS_PENDING), 3);
+	/* And they are delivered like any pending record. */
+	assert_int_equal(outbox_flush(ob, fake_deliver, &f, 0, &st, &cause), 0);
+	assert_int_equal(st.delivered, 3);
+	outbox_close(ob);
+	rm_rf(dir);
+	free(sub);
 	free(dir);
 }
 
@@ -540,6 +656,9 @@ main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_bad_ids_and_stale_temps),
+		cmocka_unit_test(test_temps_count_toward_bound),
+		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_requeue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -149,6 +149,34 @@ test_bounded_wait(void **state)
 	free(dir);
 }
 
+/*
+ * A report the spool refuses (a NUL byte in it) goes to the log, and the
+ * delivery session opened for it is closed: before, it leaked (the SNS
+ * client, the credentials chain, the outbox), which LeakSanitizer reports
+ * when this program exits in the sanitizer build.
+ */
+static void
+test_push_failure_closes_session(void **state)
+{
+	static const char doc[] = "{\"kind\":\"warm\",\"x\":\"a\0b\"}";
+	char *dir = make_dir(), *spool = xasprintf("%s/spool", dir), *cause = NULL;
+	struct outbox_entry *e;
+	struct conf c;
+	size_t n;
+
+	(void)state;
+	conf_init(&c, spool, "arn:aws:sns:eu-west-1:123456789012:reports");
+	assert_int_equal(report_submit(&c, "warm", "ok", NULL, doc, sizeof doc - 1, 0, &cause), -1);
+	assert_non_null(strstr(cause, "NUL byte"));
+	free(cause);
+	e = list_spool(spool, &n);
+	assert_int_equal(n, 0);
+	outbox_entries_free(e, n);
+	rm_rf(dir);
+	free(spool);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -156,6 +184,7 @@ main(void)
 		cmocka_unit_test(test_no_topic_logs_only),
 		cmocka_unit_test(test_spooled_when_down),
 		cmocka_unit_test(test_bounded_wait),
+		cmocka_unit_test(test_push_failure_closes_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -334,6 +334,26 @@ test_parse_reply(void **state)
 	sns_parse_reply("<Code>unterminated", 18, &r);
 	assert_null(r.code);
 	sns_reply_free(&r);
+	/* JSON error bodies: the query protocol's, and a JSON service's __type. */
+	{
+		const char *j1 = " {\"Error\":{\"Code\":\"InvalidClientTokenId\",\"Message\":"
+		                 "\"bad\\ntoken\",\"Type\":\"Sender\"},\"RequestId\":\"x\"}";
+		const char *j2 = "{\"__type\":\"com.amazon.coral.service#"
+		                 "UnrecognizedClientException\",\"message\":\"nope\"}";
+
+		sns_reply_free(&r);
+		sns_parse_reply(j1, strlen(j1), &r);
+		assert_string_equal(r.code, "InvalidClientTokenId");
+		assert_string_equal(r.message, "bad token");
+		assert_null(r.message_id);
+		sns_reply_free(&r);
+		sns_parse_reply(j2, strlen(j2), &r);
+		assert_string_equal(r.code, "UnrecognizedClientException");
+		assert_string_equal(r.message, "nope");
+		sns_reply_free(&r);
+		sns_parse_reply("{not json", 9, &r);
+		assert_null(r.code);
+	}
 	/* Numeric references, hex too; a broken one stays as it is. */
 	sns_parse_reply("<Code>a&#x41;&#66;&#;&#x;&#12</Code>", 36, &r);
 	assert_string_equal(r.code, "aAB&#;&#x;&#12");
@@ -349,20 +369,29 @@ test_classify(void **state)
 		enum sns_class want;
 	} cases[] = {
 		{ 200, NULL, NULL, SNS_OK },
-		{ 404, "NotFound", "Topic does not exist", SNS_PERMANENT },
-		{ 403, "AuthorizationError", "not authorized", SNS_PERMANENT },
+		{ 404, "NotFound", "Topic does not exist", SNS_NOT_FOUND },
+		{ 403, "AuthorizationError", "not authorized", SNS_HOLD },
+		{ 400, "AccessDenied", NULL, SNS_HOLD },
+		{ 400, "KMSAccessDenied", "KMS key access denied", SNS_HOLD },
 		{ 400, "InvalidParameter", "Message too long", SNS_PERMANENT },
-		{ 403, "InvalidClientTokenId", "The security token is invalid", SNS_PERMANENT },
+		{ 400, "InvalidParameterValue", NULL, SNS_PERMANENT },
+		{ 413, NULL, NULL, SNS_PERMANENT },
+		{ 400, "SomethingNew", NULL, SNS_HOLD },
+		{ 403, "InvalidClientTokenId", "The security token is invalid", SNS_CREDENTIALS },
+		{ 400, "UnrecognizedClientException", NULL, SNS_CREDENTIALS },
 		{ 403, "SignatureDoesNotMatch",
-		  "The request signature we calculated does not match", SNS_PERMANENT },
+		  "The request signature we calculated does not match", SNS_CREDENTIALS },
 		{ 403, "SignatureDoesNotMatch",
 		  "Signature expired: 20150830T123600Z is now earlier than 20150830T124600Z",
 		  SNS_SKEW },
 		{ 400, "RequestTimeTooSkewed", NULL, SNS_SKEW },
 		{ 403, "RequestExpired", NULL, SNS_SKEW },
 		{ 403, "ExpiredToken", "The security token included in the request is expired",
-		  SNS_EXPIRED },
-		{ 400, "ExpiredTokenException", NULL, SNS_EXPIRED },
+		  SNS_CREDENTIALS },
+		{ 400, "ExpiredTokenException", NULL, SNS_CREDENTIALS },
+		/* A 500 that names throttling, a 400 that does: the code decides. */
+		{ 400, "Throttling", NULL, SNS_TRANSIENT },
+		{ 503, "SlowDown", NULL, SNS_TRANSIENT },
 		{ 400, "Throttling", "Rate exceeded", SNS_TRANSIENT },
 		{ 400, "ThrottlingException", NULL, SNS_TRANSIENT },
 		{ 500, "InternalError", NULL, SNS_TRANSIENT },
@@ -371,7 +400,7 @@ test_classify(void **state)
 		{ 503, "ServiceUnavailable", NULL, SNS_TRANSIENT },
 		{ 429, NULL, NULL, SNS_TRANSIENT },
 		{ 408, NULL, NULL, SNS_TRANSIENT },
-		{ 404, NULL, NULL, SNS_PERMANENT },
+		{ 404, NULL, NULL, SNS_HOLD },
 		{ 302, NULL, NULL, SNS_TRANSIENT },
 	};
 	size_t i;
