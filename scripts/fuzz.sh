@@ -27,7 +27,7 @@ mkdir -p "$out"
 command -v clang >/dev/null || { echo "fuzz.sh: clang is not installed (scripts/install-deps.sh)"; exit 1; }
 [[ -f config.h ]] || { ./autogen.sh >/dev/null && ./configure >/dev/null; }
 
-deps=(libevent_core hiredis libcurl libssl libcrypto zlib libsodium libmariadb)
+deps=(libevent_core libevent_extra libevent_pthreads hiredis libcurl libssl libcrypto zlib libsodium libmariadb)
 # libzstd when configure found it (config.h says so).
 grep -q '^#define HAVE_ZSTD 1' config.h && deps+=(libzstd)
 read -ra cflags <<<"$(pkg-config --cflags "${deps[@]}")"
