@@ -322,7 +322,7 @@ test_hash_ziplist_payload(void **state)
 	assert_int_equal((unsigned char)b.data[0], RDBENC_TYPE_HASH_ZIPLIST);
 	assert_int_equal((unsigned char)b.data[1], 16);
 	assert_bytes(&(struct buf){ b.data + 2, 16, 16, 0 }, "100000000d00000002000001610"
-	                                                  "3f2ff");
+	                                                     "3f2ff");
 	assert_int_equal(b.len, 2 + 16 + 10);
 	assert_int_equal(rdbenc_trailer(b.data, b.len, &version), 0);
 	assert_int_equal(version, 9);
