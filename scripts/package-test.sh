@@ -246,6 +246,7 @@ el9_package() {
 	libssl.so.* | libcrypto.so.*) echo openssl-libs ;;
 	libz.so.*) echo zlib ;;
 	libsodium.so.*) echo "libsodium (EPEL)" ;;
+	libzstd.so.*) echo libzstd ;;
 	*) return 1 ;;
 	esac
 }
