@@ -537,6 +537,8 @@ rdb_dup_sort(struct rdb_check *r)
 		r->dup_unchecked++;
 		return 0;
 	}
+	if (r->ndup < 2)
+		return 0; /* nothing to compare, and qsort may not be given a NULL base */
 	qsort(r->dup, r->ndup, sizeof *r->dup, rdb_u64_cmp);
 	for (i = 1; i < r->ndup; i++)
 		if (r->dup[i] == r->dup[i - 1])
@@ -560,7 +562,8 @@ rdb_pelid(struct rdb_check *r, const uint8_t *p, size_t n, int lookup)
 	h = rdb_hash(r->tmp, 16);
 	if (!lookup)
 		rdb_dup_add(r, h);
-	else if (!r->dup_over && bsearch(&h, r->dup, r->ndup, sizeof h, rdb_u64_cmp) == NULL) {
+	else if (!r->dup_over &&
+	         (r->ndup == 0 || bsearch(&h, r->dup, r->ndup, sizeof h, rdb_u64_cmp) == NULL)) {
 		rdb_fail(r, r->field_off, "a consumer's pending entry is not in its group's list");
 		return used;
 	}

@@ -272,6 +272,8 @@ rdbblob_lp_entry(const uint8_t *lp, size_t size, size_t off, struct rdbblob_entr
 		return 0;
 	/* The back-length, read backwards from the entry's last byte, must match. */
 	for (i = 0; i < 5; i++) {
+		if (i >= total)
+			return 0; /* the back-length would start before the entry */
 		b = p[total - 1 - i];
 		back |= (uint64_t)(b & 127) << shift;
 		if (!(b & 128))
