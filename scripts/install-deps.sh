@@ -56,6 +56,8 @@ packages=(
 	python3 python3-botocore curl ca-certificates zstd faketime
 	# time zones for sched (its unit tests read Europe/Berlin and others)
 	tzdata
+	# promtool (package prometheus): agent.sh checks /metrics with it
+	prometheus
 	# fuzzing (scripts/fuzz.sh, make fuzz-smoke): clang with libFuzzer
 	clang libclang-rt-14-dev
 	# packages (scripts/package.sh, scripts/install-test.sh) and their checks:
