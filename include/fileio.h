@@ -16,6 +16,12 @@
 
 /* Writes all of data, across short writes and EINTR; 0, or -1 with errno. */
 int fileio_write_all(int fd, const void *data, size_t len);
+/*
+ * Appends the whole of a small file to out (a buf, from buf.h). 0; 1 when it
+ * does not exist; -1 and a cause when it cannot be read or passes max bytes.
+ */
+struct buf;
+int fileio_read(const char *path, size_t max, struct buf *out, char **cause);
 /* fsync of a directory, making renames and unlinks in it durable; 0 or -1. */
 int fileio_sync_dir(const char *dir);
 /* Creates dir and its missing parents with mode; 0, or -1 and a cause. */

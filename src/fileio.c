@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fileio.h"
 #include "xmalloc.h"
 
@@ -35,6 +36,34 @@ fileio_write_all(int fd, const void *data, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int
+fileio_read(const char *path, size_t max, struct buf *out, char **cause)
+{
+	char chunk[4096];
+	size_t start = out->len;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || out->len - start + (size_t)n > max) {
+			*cause = xasprintf("%s: %s", path, n < 0 ? strerror(errno) : "too large");
+			close(fd);
+			return -1;
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
 	return 0;
 }
 

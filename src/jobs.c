@@ -5,8 +5,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +33,8 @@
 #define JOBS_REPORT_WAIT_MS 0
 /* One delivery job may spend this long. */
 #define JOBS_FLUSH_WAIT_MS 10000
+/* A checkpoint larger than this is not published as progress. */
+#define JOBS_CHECKPOINT_MAX (4 * 1024 * 1024)
 
 struct jobs_slot {
 	struct jobs *owner;
@@ -124,29 +124,6 @@ jobs_result_free(struct jobs_result *r)
 
 /* ---- warm ------------------------------------------------------------------ */
 
-/* Appends a small file (a checkpoint) to out; 0, or -1 when it cannot be read. */
-static int
-jobs_read_file(const char *path, struct buf *out)
-{
-	char chunk[4096];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			return -1;
-		}
-		buf_add(out, chunk, (size_t)n);
-	}
-	close(fd);
-	return 0;
-}
-
 /*
  * Before a leader writes: its local checkpoint of dataset becomes what Redis
  * says. Progress published at or after since is adopted (written as the
@@ -210,13 +187,15 @@ static int
 jobs_publish_progress(struct redisconn *rc, const struct conf *conf, const struct lease *l,
                       const char *dataset, char **cause)
 {
-	char *path = checkpoint_path(conf->agent.state_dir, dataset);
+	char *path = checkpoint_path(conf->agent.state_dir, dataset), *why = NULL;
 	struct buf text = BUF_INIT;
 	int rv = 1;
 
 	buf_printf(&text, "%lld\n", (long long)clocks_wall());
-	if (jobs_read_file(path, &text) == 0)
+	/* No checkpoint (whole, or not started): nothing to publish; an unreadable one waits. */
+	if (fileio_read(path, JOBS_CHECKPOINT_MAX, &text, &why) == 0)
 		rv = lease_progress_put(rc, l, text.data, text.len, cause);
+	free(why);
 	buf_free(&text);
 	free(path);
 	return rv;

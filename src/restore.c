@@ -1,13 +1,9 @@
 /* restore: the generation marker, the agent's memory of it, and what they say together. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "fileio.h"
@@ -191,34 +187,6 @@ restore_state_free(struct restore_state *st)
 	memset(st, 0, sizeof *st);
 }
 
-/* Reads the whole state file; 1 when there is none. */
-static int
-restore_state_read(const char *path, struct buf *text, char **cause)
-{
-	char chunk[4096];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return 1;
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || text->len + (size_t)n > RESTORE_STATE_MAX) {
-			*cause = xasprintf("%s: %s", path, n < 0 ? strerror(errno) : "too large");
-			close(fd);
-			return -1;
-		}
-		buf_add(text, chunk, (size_t)n);
-	}
-	close(fd);
-	return 0;
-}
-
 static int
 restore_state_parse(const struct jval *v, struct restore_state *st, char **cause)
 {
@@ -259,7 +227,7 @@ restore_state_load(const char *state_dir, struct restore_state *st, char **cause
 	int rv;
 
 	memset(st, 0, sizeof *st);
-	if ((rv = restore_state_read(path, &text, cause)) != 0) {
+	if ((rv = fileio_read(path, RESTORE_STATE_MAX, &text, cause)) != 0) {
 		free(path);
 		buf_free(&text);
 		return rv == 1 ? 0 : -1;
