@@ -12,6 +12,8 @@
 #define CW_EXIT_UNAVAILABLE 69 /* EX_UNAVAILABLE: a dependency is down */
 #define CW_EXIT_SOFTWARE    70 /* EX_SOFTWARE: internal error */
 #define CW_EXIT_CANTCREAT   73 /* EX_CANTCREAT: a file the agent needs cannot be created */
+#define CW_EXIT_IOERR       74 /* EX_IOERR: reading or writing failed (the HTTP helper's pipes) */
+#define CW_EXIT_PROTOCOL    76 /* EX_PROTOCOL: a malformed request to the HTTP helper */
 #define CW_EXIT_CONFIG      78 /* EX_CONFIG: bad configuration */
 
 #endif

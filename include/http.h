@@ -1,8 +1,13 @@
 /*
  * http: one blocking HTTP(S) request at a time, over libcurl (this module
- * alone includes it). Used for SNS and for EC2 instance metadata; it blocks
- * for up to the request's timeouts, so an event loop calls it from a worker
- * thread.
+ * alone includes it, and loads it with dlopen on first use). Used for SNS
+ * and for EC2 instance metadata; it blocks for up to the request's
+ * timeouts, so an event loop calls it from a worker thread.
+ *
+ * The agent (`run`) calls http_use_helper at start: each request then runs
+ * in a short-lived child, `cachewarden http-helper`, so libcurl and the
+ * thirty libraries it maps never enter the long-running process. One-shot
+ * commands run requests in their own process.
  *
  * TLS peers are always verified (system CA store, host name). Redirects are
  * never followed and only http and https are spoken. Request fields are
@@ -51,5 +56,21 @@ struct http_response {
  */
 int http_request(const struct http_request *req, struct http_response *resp, char **cause);
 void http_response_free(struct http_response *resp);
+
+/* The internal command that main() hands to http_helper_main; not for people. */
+#define HTTP_HELPER_COMMAND "http-helper"
+
+/*
+ * From now on, run requests in PATH HTTP_HELPER_COMMAND (the agent passes
+ * /proc/self/exe: after a package upgrade that is still its own version).
+ * Call before starting threads.
+ */
+void http_use_helper(const char *path);
+/*
+ * The helper's side: one request from stdin, its answer (or the cause of
+ * its failure) to stdout. Returns the exit code: 0 once the answer is
+ * written, even an answer that says the request failed.
+ */
+int http_helper_main(void);
 
 #endif

@@ -50,6 +50,8 @@ int report_flush(const struct conf *conf, int wait_ms, struct report_flush_resul
                  char **cause);
 /* Records in the spool by state: pending, dead, quarantined. 0, or -1 and a cause. */
 int report_spool_counts(const struct conf *conf, unsigned count[3], char **cause);
+/* Reports delivered, and Publish attempts that failed, by this process so far. */
+void report_totals(unsigned long long *delivered, unsigned long long *failed);
 /* The daemon's pause before its next pass after failures passes in a row that left reports. */
 uint32_t report_retry_delay_ms(unsigned failures);
 

@@ -7,6 +7,7 @@
 #
 #   FUZZ_DIR=DIR     binaries, corpora and logs (default: fuzz-out/)
 #   FUZZ_RUNS=N      stop a target after N executions (or SECONDS, first)
+#   FUZZ_MAX_LEN=N   the largest input tried (default 65536)
 #
 # `make fuzz-smoke` runs every target for a few seconds (CI); longer runs
 # are open-ended: run them when parsers change.
@@ -102,7 +103,7 @@ PY
 	*) : ;;
 	esac
 	log=$out/fuzz_$t.log
-	(cd "$out" && "./fuzz_$t" -max_total_time="$secs" "${runs[@]}" -max_len=65536 \
+	(cd "$out" && "./fuzz_$t" -max_total_time="$secs" "${runs[@]}" -max_len="${FUZZ_MAX_LEN:-65536}" \
 		-print_final_stats=1 "$corpus" >"$log" 2>&1) || {
 		tail -n 30 "$log"
 		echo "fuzz_$t: FAILED (log: $log)"

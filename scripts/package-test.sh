@@ -264,6 +264,12 @@ done
 if [[ -n $needed && -z $bad ]]; then ok "rpm -qpR requires every linked library: ${names%, }"
 else notok "rpm -qpR:${bad:- no NEEDED entries read}"; diag <<<"$requires"; fi
 
+# libcurl is opened with dlopen (the agent keeps it out of its process): not
+# linked, so each package must name it by hand.
+if grep -q '^libcurl' <<<"$needed"; then notok "libcurl is linked (DT_NEEDED): it should be opened with dlopen"
+elif grep -qxF 'libcurl.so.4()(64bit)' <<<"$requires"; then ok "rpm requires the dlopen'd libcurl.so.4()(64bit)"
+else notok "rpm -qpR lacks libcurl.so.4()(64bit)"; diag <<<"$requires"; fi
+
 # The .deb: ${shlibs:Depends} names the package of every linked library.
 x=$(mktemp -d)
 dpkg-deb -x "$deb" "$x"
@@ -280,6 +286,8 @@ done
 rm -rf "$x"
 if [[ -z $bad ]]; then ok "deb Depends names the package of every linked library: ${names%, }"
 else notok "deb Depends lacks:$bad"; diag <<<"$depends"; fi
+if grep -qE "(^|, )libcurl4 \(>= [0-9.]+\)" <<<"$depends"; then ok "deb Depends names the dlopen'd libcurl4 with a version"
+else notok "deb Depends lacks libcurl4 (>= version)"; diag <<<"$depends"; fi
 
 # The install cycle.
 if [[ $(id -u) -ne 0 ]]; then

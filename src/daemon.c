@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,13 @@
 #include "daemon.h"
 #include "exitcode.h"
 #include "fileio.h"
+#include "http.h"
 #include "jobs.h"
 #include "json.h"
 #include "jval.h"
 #include "log.h"
 #include "metrics.h"
+#include "report.h"
 #include "restore.h"
 #include "sched.h"
 #include "sdnotify.h"
@@ -92,7 +95,6 @@ struct daemon {
 	int health_known;
 	unsigned spool[3];
 	int spool_ok;
-	long long sns_failures, sns_delivered;
 	long long restores_lost, restores_rollback;
 	unsigned flush_failures;
 	/* reports waiting for the next delivery job (JSON documents) */
@@ -634,8 +636,6 @@ daemon_on_flush(struct daemon *d, struct jobs_result *r)
 		memcpy(d->spool, r->spool, sizeof d->spool);
 		d->spool_ok = 1;
 	}
-	d->sns_failures += r->flush.failed;
-	d->sns_delivered += r->flush.delivered;
 	if (r->flush.failed > 0 && r->flush.pending > 0)
 		next = (double)report_retry_delay_ms(d->flush_failures++) / 1000;
 	else if (r->flush.pending == 0)
@@ -651,8 +651,9 @@ static void
 daemon_done(void *arg, struct jobs_result *r)
 {
 	struct daemon *d = arg;
+	enum jobs_kind kind = r->kind;
 
-	switch (r->kind) {
+	switch (kind) {
 	case JOBS_WARM:
 		daemon_on_warm(d, r);
 		break;
@@ -675,9 +676,16 @@ daemon_done(void *arg, struct jobs_result *r)
 	case JOBS_NKINDS:
 		break;
 	}
-	if (r->kind == JOBS_WARM || r->kind == JOBS_VERIFY)
+	if (kind == JOBS_WARM || kind == JOBS_VERIFY)
 		daemon_flush_soon(d);
 	jobs_result_free(r);
+	/*
+	 * A warm's batches and a verify's buffers were freed into the job
+	 * threads' malloc arenas: hand the pages back, so an agent that has
+	 * worked idles as small as one that has not.
+	 */
+	if (kind == JOBS_WARM || kind == JOBS_VERIFY)
+		malloc_trim(0);
 	daemon_status_line(d);
 }
 
@@ -901,6 +909,7 @@ daemon_admin_metrics(void *arg, struct admin_req *req)
 	struct metrics_snapshot s;
 	struct metrics_dataset *ds = xcalloc(d->nds + 1, sizeof *ds);
 	struct metrics_exports *sets = xcalloc(d->nsets + 1, sizeof *sets);
+	unsigned long long delivered, failed;
 	struct buf out = BUF_INIT;
 	size_t i;
 
@@ -920,8 +929,9 @@ daemon_admin_metrics(void *arg, struct admin_req *req)
 	s.outbox_pending = d->spool_ok ? (long long)d->spool[0] : -1;
 	s.outbox_dead = d->spool[1];
 	s.outbox_quarantined = d->spool[2];
-	s.sns_publish_failures = d->sns_failures;
-	s.sns_delivered = d->sns_delivered;
+	report_totals(&delivered, &failed);
+	s.sns_publish_failures = (long long)failed;
+	s.sns_delivered = (long long)delivered;
 	s.restores_lost = d->restores_lost;
 	s.restores_rollback = d->restores_rollback;
 	s.mysql_up = s.redis_up = -1;
@@ -1341,9 +1351,19 @@ daemon_run(const char *conf_path, struct conf *conf)
 	int rv;
 
 	memset(&d, 0, sizeof d);
+	/*
+	 * glibc gives each thread that allocates its own arena, and an arena
+	 * keeps pages after its thread ends: a warm's workers would leave half a
+	 * MiB behind. Two arenas cost the workers nothing measurable (they wait on
+	 * the network, not on malloc). MALLOC_ARENA_MAX in the environment wins.
+	 */
+	if (getenv("MALLOC_ARENA_MAX") == NULL)
+		mallopt(M_ARENA_MAX, 2);
 	if (evthread_use_pthreads() != 0 || (d.base = event_base_new()) == NULL)
 		fatal("daemon: cannot create the event loop");
 	d.conf_path = conf_path;
+	/* Requests to SNS and instance metadata run in a child: libcurl stays out of the agent. */
+	http_use_helper("/proc/self/exe");
 	d.jc = jobs_conf_new(conf);
 	d.start_time = clocks_wall();
 	/* The splay point of this host: the same across restarts, different across hosts. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,20 @@ report_log_held(struct report_session *s, unsigned held)
 	free(path);
 }
 
+/*
+ * Every delivery in this process, whichever thread or call made it: the
+ * agent's metrics count reports its warm and verify jobs delivered inline
+ * as well as those its delivery job did.
+ */
+static atomic_ullong report_delivered_total, report_failed_total;
+
+void
+report_totals(unsigned long long *delivered, unsigned long long *failed)
+{
+	*delivered = atomic_load(&report_delivered_total);
+	*failed = atomic_load(&report_failed_total);
+}
+
 /* Passes over the spool until it is empty, or nothing more can be done before the deadline. */
 static int
 report_pump(struct report_session *s, int wait_ms, struct report_flush_result *res, char **cause)
@@ -202,6 +217,8 @@ report_pump(struct report_session *s, int wait_ms, struct report_flush_result *r
 		                 cause) != 0)
 			return -1;
 		report_add(res, &st);
+		atomic_fetch_add(&report_delivered_total, st.delivered);
+		atomic_fetch_add(&report_failed_total, st.failed);
 		held = st.held;
 		if (st.last_error != NULL) {
 			free(s->last_error);

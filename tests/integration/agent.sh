@@ -368,7 +368,14 @@ if ((sns)); then
 	like "$kinds" "warm skipped" "SNS got the led agent's skipped report"
 	like "$kinds" "warm ok" "SNS got a warm report"
 	like "$kinds" "verify ok" "SNS got the scheduled verify's report"
+	# Inline deliveries (the verify job's own) count too, not only the delivery job's.
+	b_metrics=$(curl -s "http://127.0.0.1:$(port_of b)/metrics")
+	grep -q '^cachewarden_sns_published_total [1-9]' <<<"$b_metrics" && rc=0 || rc=$?
+	ok_if $rc "/metrics counts the reports agent b delivered"
+	# Delivery ran in the HTTP helper: libcurl never entered the agent's process.
+	grep -q 'libcurl' "/proc/${pid[b]}/maps" && rc=1 || rc=0
+	ok_if $rc "after its deliveries, agent b has no libcurl mapped"
 else
-	skip "fauxqs not installed (scripts/install-deps.sh)" 5
+	skip "fauxqs not installed (scripts/install-deps.sh)" 7
 fi
 tap_done

@@ -2,7 +2,10 @@
  * Unit tests for http against a one-thread server on 127.0.0.1 in this
  * process: statuses and bodies, the Date header, what a PUT and a POST send,
  * redirects not followed, oversized answers, timeouts, and headers refused
- * before anything is sent.
+ * before anything is sent. Each runs twice: in this process, and through
+ * the agent's helper child (the built cachewarden, CW_TEST_BINARY), which
+ * must give the same answers and causes; then what the helper's own
+ * failures look like.
  */
 #include "config.h"
 
@@ -221,14 +224,66 @@ test_failures(void **state)
 	free(cause);
 }
 
+static int
+helper_on(void **state)
+{
+	(void)state;
+	http_use_helper(CW_TEST_BINARY);
+	return 0;
+}
+
+static int
+helper_off(void **state)
+{
+	(void)state;
+	http_use_helper(NULL);
+	return 0;
+}
+
+/* A helper that cannot start, answers nothing, fails, or is not ours: a cause, never a crash. */
+static void
+test_helper_failures(void **state)
+{
+	static const struct {
+		const char *path, *cause;
+	} cases[] = {
+		{ "/nonexistent/cachewarden",
+		  "cannot start the HTTP helper /nonexistent/cachewarden" },
+		{ "/bin/true", "the HTTP helper ended without an answer" },
+		{ "/bin/false", "the HTTP helper exited 1" },
+	};
+	struct http_response resp;
+	struct server s;
+	char *cause = NULL;
+	size_t i;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	s.port = 1;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		http_use_helper(cases[i].path);
+		assert_int_equal(run(&s, "POST", NULL, 0, "a=1", 5000, &resp, &cause), -1);
+		assert_non_null(strstr(cause, "POST http://127.0.0.1:1/p?q=1: "));
+		if (strstr(cause, cases[i].cause) == NULL)
+			fail_msg("%s: %s", cases[i].path, cause);
+		assert_int_equal(resp.status, 0);
+		free(cause);
+		cause = NULL;
+	}
+	http_use_helper(NULL);
+}
+
+#define BOTH(t) cmocka_unit_test(t), cmocka_unit_test_setup_teardown(t, helper_on, helper_off)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_answer_and_date),
-		cmocka_unit_test(test_post_and_put),
-		cmocka_unit_test(test_redirect_not_followed),
-		cmocka_unit_test(test_failures),
+		BOTH(test_answer_and_date),
+		BOTH(test_post_and_put),
+		BOTH(test_redirect_not_followed),
+		BOTH(test_failures),
+		cmocka_unit_test(test_helper_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
