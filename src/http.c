@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "exitcode.h"
+#include "fileio.h"
 #include "http.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -462,15 +463,14 @@ http_read_all(int fd, struct buf *b, size_t max, int64_t deadline_ms, char **cau
 	}
 }
 
-/* send(2) on sockets, so that a helper gone early is EPIPE here and not SIGPIPE. */
+/* send(2), so that a helper gone early is EPIPE here and not SIGPIPE. */
 static int
-http_write_all(int fd, const char *p, size_t len, int socket)
+http_send_all(int fd, const char *p, size_t len)
 {
 	ssize_t n;
 
 	while (len > 0) {
-		n = socket ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
-		if (n < 0) {
+		if ((n = send(fd, p, len, MSG_NOSIGNAL)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -607,7 +607,7 @@ http_request_helper(const struct http_request *req, struct http_response *resp, 
 	tv.tv_sec = (req->timeout_ms + HTTP_HELPER_SLACK_MS) / 1000;
 	tv.tv_usec = (req->timeout_ms + HTTP_HELPER_SLACK_MS) % 1000 * 1000;
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (http_write_all(sv[0], msg.data, msg.len, 1) != 0)
+	if (http_send_all(sv[0], msg.data, msg.len) != 0)
 		why = xasprintf("writing to the HTTP helper: %s", strerror(errno));
 	else {
 		shutdown(sv[0], SHUT_WR);
@@ -694,7 +694,7 @@ http_helper_main(void)
 		http_put_bytes(&ans, cause, strlen(cause));
 		free(cause);
 	}
-	rv = http_write_all(STDOUT_FILENO, ans.data, ans.len, 0);
+	rv = fileio_write_all(STDOUT_FILENO, ans.data, ans.len);
 	free(headers);
 	buf_free(&msg);
 	buf_free(&ans);
