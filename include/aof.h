@@ -10,9 +10,9 @@
  *   - an RDB preamble (aof-use-rdb-preamble yes) followed by RESP: the
  *     preamble is walked by rdb.h, the rest as above;
  *   - the manifest of Redis 7's multi-part AOF directory
- *     (appendonly.aof.manifest): lines "file NAME seq N type b|h|i", one base.
- *     Whether the files it names exist is not checked here: formats work on
- *     one file's bytes.
+ *     (appendonly.aof.manifest): lines "file NAME seq N type b|h|i", one base,
+ *     names without a '/'. Whether the files it names exist is for the
+ *     caller, who knows the directory (aof_check_files).
  *
  * Memory is bounded (a line and a command name); a checker is used by one
  * thread at a time and its verdict does not depend on the chunking.
@@ -45,5 +45,10 @@ struct aof_check *aof_check_init(int manifest);
 void aof_check_update(struct aof_check *a, const void *data, size_t len);
 void aof_check_final(struct aof_check *a, struct aof_result *res);
 void aof_check_free(struct aof_check *a);
+/*
+ * After aof_check_final of a sound manifest: the base and incr files it
+ * names (history files may be gone), owned by the checker. 0 otherwise.
+ */
+size_t aof_check_files(const struct aof_check *a, const char *const **names);
 
 #endif

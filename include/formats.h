@@ -85,5 +85,10 @@ void formats_check_update(struct formats_check *c, const void *data, size_t len)
 /* Ends the input and fills *res; call once. */
 void formats_check_final(struct formats_check *c, struct formats_result *res);
 void formats_check_free(struct formats_check *c);
+/*
+ * After formats_check_final: the files that must sit beside this one for it
+ * to be whole (the base and incr files of an AOF manifest), owned by c.
+ */
+size_t formats_check_files(const struct formats_check *c, const char *const **names);
 
 #endif

@@ -27,6 +27,8 @@
 #define AOF_ANNOT_MAX    1023 /* AOF_ANNOTATION_LINE_MAX_LEN - 1 */
 #define AOF_MAN_LINE_MAX 4096
 #define AOF_NAME_MAX     8
+/* Base and incr files a manifest may name: Redis keeps one base and a few incrs. */
+#define AOF_MAN_FILES_MAX 4096
 
 enum aof_state {
 	ST_HEAD,  /* the first five bytes decide: RDB preamble or not */
@@ -65,6 +67,8 @@ struct aof_check {
 	/* Manifest. */
 	unsigned long lines, bases, incrs;
 	long long last_incr_seq;
+	char **files; /* the base and incr files named, for the caller to look for */
+	size_t nfiles;
 
 	char *error;
 };
@@ -130,7 +134,17 @@ aof_check_free(struct aof_check *a)
 		return;
 	rdb_check_free(a->rdb);
 	free(a->error);
+	while (a->nfiles > 0)
+		free(a->files[--a->nfiles]);
+	free(a->files);
 	free(a);
+}
+
+size_t
+aof_check_files(const struct aof_check *a, const char *const **names)
+{
+	*names = (const char *const *)a->files;
+	return a->state == ST_FAILED ? 0 : a->nfiles;
 }
 
 /* ---- RESP ---- */
@@ -350,6 +364,19 @@ aof_man_line(struct aof_check *a)
 		aof_fail(a, 0, "seq \"%s\" is not a number", seq);
 		return;
 	}
+	/* As Redis: "File can't be a path, just a filename". */
+	if (strchr(file, '/') != NULL) {
+		aof_fail(a, 0, "file \"%s\" is a path, not a file name", file);
+		return;
+	}
+	if (strcmp(type, "b") == 0 || strcmp(type, "i") == 0) {
+		if (a->nfiles == AOF_MAN_FILES_MAX) {
+			aof_fail(a, 0, "more than %d base and incr files", AOF_MAN_FILES_MAX);
+			return;
+		}
+		a->files = xreallocarray(a->files, a->nfiles + 1, sizeof *a->files);
+		a->files[a->nfiles++] = xstrdup(file);
+	}
 	if (strcmp(type, "b") == 0) {
 		if (a->bases++)
 			aof_fail(a, 0, "a second base file");
@@ -460,9 +487,8 @@ aof_man_final(struct aof_check *a, struct aof_result *res)
 		return;
 	}
 	res->status = AOF_OK;
-	res->detail = xasprintf("aof manifest: %lu base, %lu incr files in %lu lines (their "
-	                        "presence is not checked)",
-	                        a->bases, a->incrs, a->lines);
+	res->detail = xasprintf("aof manifest: %lu base, %lu incr files in %lu lines", a->bases,
+	                        a->incrs, a->lines);
 }
 
 void

@@ -640,6 +640,13 @@ formats_check_final(struct formats_check *c, struct formats_result *res)
 	}
 }
 
+size_t
+formats_check_files(const struct formats_check *c, const char *const **names)
+{
+	*names = NULL;
+	return c->kind == FORMATS_AOF_MANIFEST ? aof_check_files(c->aof, names) : 0;
+}
+
 void
 formats_check_free(struct formats_check *c)
 {

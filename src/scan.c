@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "formats.h"
 #include "log.h"
@@ -437,6 +438,44 @@ same_time(const struct stat *a, const struct stat *b)
 	return a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/*
+ * The files a sound file names beside itself (an AOF manifest's base and
+ * incrs) must be there: redis-check-aof fails on a missing one, and so
+ * would a restore.
+ */
+static void
+scan_companions(struct scan_file *f, const struct formats_check *check)
+{
+	const char *const *names;
+	const char *slash = strrchr(f->path, '/');
+	size_t n = formats_check_files(check, &names), i, missing = 0;
+	struct buf list = BUF_INIT;
+	struct stat st;
+	char *path;
+
+	if (n == 0 || f->check.status == FORMATS_CORRUPT)
+		return;
+	for (i = 0; i < n; i++) {
+		path = xasprintf("%.*s%s", slash != NULL ? (int)(slash - f->path + 1) : 0, f->path,
+		                 names[i]);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			buf_printf(&list, "%s%s", missing++ > 0 ? ", " : "", names[i]);
+		}
+		free(path);
+	}
+	if (missing == 0) {
+		path = xasprintf("%s, all present", f->check.detail);
+		free(f->check.detail);
+		f->check.detail = path;
+	} else {
+		path = xasprintf("%s; missing beside it: %s", f->check.detail, list.data);
+		free(f->check.detail);
+		f->check.detail = path;
+		f->check.status = FORMATS_CORRUPT;
+	}
+	buf_free(&list);
+}
+
 static void
 scan_finish(struct scan_job *j)
 {
@@ -446,6 +485,7 @@ scan_finish(struct scan_job *j)
 		crypto_blake2b_final(j->hash, f->blake2b);
 		zstream_crc32_final(&j->crc, &f->crc32);
 		formats_check_final(j->check, &f->check);
+		scan_companions(f, j->check);
 		if (f->size == 0) {
 			/* Every checker but RAW's says so too; an empty export never vouches. */
 			free(f->check.detail);

@@ -4,9 +4,10 @@
 # one with a RESP base (with timestamp annotations and a transaction), the
 # old single-file form (preamble + commands), and damaged copies: cut inside
 # a command, cut inside MULTI..EXEC, garbage or zero bytes after the end, a
-# damaged preamble. For each file the verdict is the same: CORRUPT exactly
-# when redis-check-aof says the AOF is not valid; a cut reports the offset
-# redis-check-aof's --fix would truncate to.
+# damaged preamble; and the multi-part directories through their manifests,
+# whole and with an incr file missing. For each file the verdict is the
+# same: CORRUPT exactly when redis-check-aof says the AOF is not valid; a
+# cut reports the offset redis-check-aof's --fix would truncate to.
 set -euo pipefail
 . "${srcdir:-.}/tests/lib/tap.sh"
 . "${srcdir:-.}/tests/lib/harness.sh"
@@ -27,7 +28,10 @@ printf 'MULTI\nSET tx 1\nINCR tx\nEXEC\n' | $C >/dev/null
 $C SET last 1 >/dev/null
 harness_stop_redis
 cp "$REDIS_DIR"/appendonlydir/*.incr.aof "$F/resp.aof"
-cp "$REDIS_DIR"/appendonlydir/*.manifest "$F/resp.manifest"
+cp -r "$REDIS_DIR"/appendonlydir "$D/mp-resp"
+# The same directory with its incr file gone.
+cp -r "$D/mp-resp" "$D/mp-missing"
+rm "$D"/mp-missing/*.incr.aof
 rm -rf "$REDIS_DIR"/appendonlydir "$REDIS_DIR"/dump.rdb
 
 # RDB preamble: rewrite after the data, then a few more commands.
@@ -44,7 +48,7 @@ $C RPUSH l2 a b >/dev/null
 harness_stop_redis
 cp "$REDIS_DIR"/appendonlydir/*.base.rdb "$F/base.rdb"
 cp "$REDIS_DIR"/appendonlydir/*.incr.aof "$F/incr.aof"
-cp "$REDIS_DIR"/appendonlydir/*.manifest "$F/preamble.manifest"
+cp -r "$REDIS_DIR"/appendonlydir "$D/mp-preamble"
 cat "$F/base.rdb" "$F/incr.aof" >"$F/preamble.aof"
 
 python3 - "$F" <<'PY'
@@ -73,39 +77,34 @@ manifest_dir = $D/manifests
 [exports ref]
 path = $F/*
 max_age = 1h
+[exports multipart]
+path = $D/mp-*/*.manifest
+max_age = 1h
 CONF
-"$bin" -c "$D/agent.conf" --json verify ref >"$D/report.json" 2>"$D/err" || true
+"$bin" -c "$D/agent.conf" --json verify ref multipart >"$D/report.json" 2>"$D/err" || true
 ok "verify wrote a JSON report" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$D/report.json"
 verdict() { # FILE: "ok" or "error: DETAIL"
 	python3 - "$D/report.json" "$1" <<'PY'
 import json, sys
-s = json.load(open(sys.argv[1]))["sets"][0]
-bad = [p for p in s["problems"] if p["file"] == sys.argv[2]]
+sets = json.load(open(sys.argv[1]))["sets"]
+bad = [p for s in sets for p in s["problems"] if p["file"] == sys.argv[2]]
 print("error: " + bad[0]["problem"] + " " + bad[0]["detail"] if bad else "ok")
 PY
 }
 n=0
-for f in "$F"/*.aof "$F"/*.manifest; do
-	case $f in
-	*resp.manifest) continue ;; # its files are not next to it here
-	*.manifest)
-		# redis-check-aof checks the multi-part set through its manifest.
-		rm -rf "$D/mp" && mkdir "$D/mp" && cp "$f" "$D/mp/appendonly.aof.manifest"
-		cp "$F/base.rdb" "$D/mp/$(awk '$6 == "b" {print $2}' "$f")"
-		cp "$F/incr.aof" "$D/mp/$(awk '$6 == "i" {print $2}' "$f")"
-		target=$D/mp/appendonly.aof.manifest
-		;;
-	*) target=$f ;;
-	esac
-	if redis-check-aof "$target" >"$D/ref.log" 2>&1; then want=ok; else want=error; fi
+# redis-check-aof checks a multi-part set through its manifest, as verify does.
+for f in "$F"/*.aof "$D"/mp-*/*.manifest; do
+	if redis-check-aof "$f" >"$D/ref.log" 2>&1; then want=ok; else want=error; fi
 	got=$(verdict "$f")
-	is "${got%%:*}" "$want" "$(basename "$f"): redis-check-aof says $want (cachewarden: $got)"
+	is "${got%%:*}" "$want" "${f#"$D"/}: redis-check-aof says $want (cachewarden: $got)"
 	n=$((n + 1))
-	if [[ $want == error ]] && grep -q 'ok_up_to=' "$D/ref.log"; then
+	if [[ $want == error && $f != *.manifest ]] && grep -q 'ok_up_to=' "$D/ref.log"; then
 		upto=$(sed -n 's/.*ok_up_to=\([0-9]*\),.*/\1/p' "$D/ref.log")
 		like "$got" "whole up to offset $upto " "$(basename "$f"): whole up to offset $upto, as redis-check-aof says"
 	fi
 done
-is "$n" 10 "every AOF and manifest compared"
+is "$n" 12 "every AOF and manifest compared"
+like "$(verdict "$D/mp-missing/appendonly.aof.manifest")" "missing beside it: appendonly.aof.1.incr.aof" \
+	"the manifest whose incr file is gone names it"
 like "$(verdict "$F/base.rdb")" '^ok$' "the multi-part base RDB checks out as an RDB"
 tap_done

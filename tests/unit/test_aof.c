@@ -148,6 +148,38 @@ test_manifest(void **state)
 	expect_manifest("file a seq 1 type b", AOF_CORRUPT, "no newline at the end");
 	expect_manifest("\n", AOF_CORRUPT, "line 1: not \"file");
 	expect_manifest("", AOF_CORRUPT, "an empty manifest");
+	expect_manifest("file ../etc/passwd seq 1 type b\n", AOF_CORRUPT,
+	                "file \"../etc/passwd\" is a path, not a file name");
+}
+
+/* The base and incr files a manifest names, for the caller to look for; not the history. */
+static void
+test_manifest_files(void **state)
+{
+	static const char m[] = "file \"my dir.aof.1.base.aof\" seq 1 type b\n"
+	                        "file a.1.incr.aof seq 1 type h\n"
+	                        "file a.2.incr.aof seq 2 type i\n";
+	struct aof_check *a = aof_check_init(1);
+	const char *const *names;
+	struct aof_result res;
+
+	(void)state;
+	aof_check_update(a, m, strlen(m));
+	aof_check_final(a, &res);
+	assert_int_equal(res.status, AOF_OK);
+	free(res.detail);
+	assert_int_equal(aof_check_files(a, &names), 2);
+	assert_string_equal(names[0], "my dir.aof.1.base.aof");
+	assert_string_equal(names[1], "a.2.incr.aof");
+	aof_check_free(a);
+	/* A manifest that failed names nothing to look for. */
+	a = aof_check_init(1);
+	aof_check_update(a, "file a seq 1 type b\nfile b seq 2 type b\n", 40);
+	aof_check_final(a, &res);
+	assert_int_equal(res.status, AOF_CORRUPT);
+	free(res.detail);
+	assert_int_equal(aof_check_files(a, &names), 0);
+	aof_check_free(a);
 }
 
 static void
@@ -166,9 +198,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resp),
-		cmocka_unit_test(test_preamble),
-		cmocka_unit_test(test_manifest),
+		cmocka_unit_test(test_resp),     cmocka_unit_test(test_preamble),
+		cmocka_unit_test(test_manifest), cmocka_unit_test(test_manifest_files),
 		cmocka_unit_test(test_looks),
 	};
 
