@@ -23,25 +23,33 @@ bucket_destroy(struct bucket *b)
 	pthread_mutex_destroy(&b->lock);
 }
 
-void
-bucket_take(struct bucket *b, double n)
+double
+bucket_reserve(struct bucket *b, double n, double now)
 {
-	double now, wait = 0;
+	double wait = 0;
 
 	if (b->rate <= 0)
-		return;
+		return 0;
 	pthread_mutex_lock(&b->lock);
-	now = clocks_mono();
-	b->tokens += (now - b->last) * b->rate;
-	if (b->tokens > b->burst)
-		b->tokens = b->burst;
-	b->last = now;
+	if (now > b->last) {
+		b->tokens += (now - b->last) * b->rate;
+		if (b->tokens > b->burst)
+			b->tokens = b->burst;
+		b->last = now;
+	}
 	/* Reserve now, pay by sleeping: later takers queue behind the debt. */
 	b->tokens -= n;
 	if (b->tokens < 0)
 		wait = -b->tokens / b->rate;
 	pthread_mutex_unlock(&b->lock);
-	clocks_sleep(wait);
+	return wait;
+}
+
+void
+bucket_take(struct bucket *b, double n)
+{
+	if (b->rate > 0)
+		clocks_sleep(bucket_reserve(b, n, clocks_mono()));
 }
 
 void

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bucket.h"
 #include "buf.h"
 #include "crypto.h"
 #include "formats.h"
@@ -61,13 +62,6 @@ struct scan_prio {
 
 static void scan_yield(struct scan_prio *saved);
 
-/* max_read_mb_per_sec across all workers: when the next read may start. */
-struct scan_limit {
-	pthread_mutex_t mu;
-	double bytes_per_sec; /* 0: unlimited */
-	double next;          /* CLOCK_MONOTONIC seconds */
-};
-
 struct ring {
 	pthread_mutex_t mu;
 	pthread_cond_t ready; /* a slot was published, or quit was set */
@@ -99,7 +93,7 @@ struct scan_worker {
 };
 
 struct scan_pool {
-	struct scan_limit *limit;
+	struct bucket *limit; /* max_read_mb_per_sec across all workers, in bytes */
 	struct scan_file *files;
 	size_t *order; /* indexes of the regular files, largest first */
 	size_t norder;
@@ -299,39 +293,6 @@ scan_drop(const struct scan_job *j, int fd, uint64_t off, size_t n)
 	}
 }
 
-static double
-scan_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Accounts n bytes read and sleeps as long as the rate cap asks. */
-static void
-scan_limit_take(struct scan_limit *l, size_t n)
-{
-	struct timespec ts;
-	double now, wait;
-
-	if (l == NULL || l->bytes_per_sec <= 0)
-		return;
-	pthread_mutex_lock(&l->mu);
-	now = scan_now();
-	if (l->next < now)
-		l->next = now;
-	l->next += (double)n / l->bytes_per_sec;
-	wait = l->next - now;
-	pthread_mutex_unlock(&l->mu);
-	if (wait <= 0)
-		return;
-	ts.tv_sec = (time_t)wait;
-	ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* This thread only (Linux: nice and ioprio are per thread); saved to be restored. */
 static void
 scan_yield(struct scan_prio *saved)
@@ -422,7 +383,7 @@ scan_read(struct scan_worker *w, struct scan_job *j, int fd, uint64_t size, int 
 		if (n > 0)
 			slot_publish(w, j, p, (size_t)n);
 		scan_drop(j, fd, total, (size_t)n);
-		scan_limit_take(w->pool->limit, (size_t)n);
+		bucket_take(w->pool->limit, (double)n);
 		total += (uint64_t)n;
 		/* Past the size at open: it grew, and reading on could last forever. */
 		if ((size_t)n < w->slot_size || total > size)
@@ -673,8 +634,8 @@ scan_run(struct scan_file *files, size_t n, long long workers)
 void
 scan_run_limited(struct scan_file *files, size_t n, long long workers, long long max_mb_per_sec)
 {
-	struct scan_limit limit = { PTHREAD_MUTEX_INITIALIZER, (double)max_mb_per_sec * 1e6, 0 };
-	struct scan_pool pool = { &limit, files, NULL, 0, 0 };
+	struct scan_pool pool = { NULL, files, NULL, 0, 0 };
+	struct bucket limit;
 	struct scan_worker *ws;
 	size_t i, nw, started;
 	int err;
@@ -693,6 +654,9 @@ scan_run_limited(struct scan_file *files, size_t n, long long workers, long long
 	nw = workers < 1 ? 1 : (size_t)workers;
 	if (nw > pool.norder)
 		nw = pool.norder;
+	/* A rate of 0 is no cap; no saving up beyond one read. */
+	bucket_init(&limit, (double)max_mb_per_sec * 1e6, (double)slot_size_for(nw));
+	pool.limit = &limit;
 	ws = xcalloc(nw, sizeof *ws);
 	for (i = 0; i < nw; i++)
 		worker_init(&ws[i], &pool, slot_size_for(nw));
@@ -712,6 +676,7 @@ scan_run_limited(struct scan_file *files, size_t n, long long workers, long long
 		worker_free(&ws[i]);
 	free(ws);
 	free(pool.order);
+	bucket_destroy(&limit);
 }
 
 void
