@@ -40,8 +40,8 @@
 #define DAEMON_FLUSH_IDLE_S 60.0
 #define DAEMON_FLUSH_SOON_S 1.0
 /* A restore-triggered warm that did not end ok is retried after this, doubling to the cap. */
-#define DAEMON_RETRY_BASE_S 30.0
-#define DAEMON_RETRY_CAP_S  3600.0
+#define DAEMON_RETRY_BASE_MS 30000
+#define DAEMON_RETRY_CAP_MS  3600000
 /* The verify timer re-reads the wall clock at least this often (clock steps, suspend). */
 #define DAEMON_SCHED_STEP_S 60.0
 
@@ -378,7 +378,7 @@ daemon_restore_warm(struct daemon *d, char **names, size_t n)
 {
 	struct jobs_request req;
 	struct daemon_dataset *dd;
-	double backoff;
+	uint32_t backoff;
 	size_t i;
 
 	if (n == 0 || jobs_running(d->jobs, JOBS_WARM))
@@ -400,11 +400,9 @@ daemon_restore_warm(struct daemon *d, char **names, size_t n)
 	for (i = 0; i < n; i++) {
 		if ((dd = daemon_dataset(d, names[i])) == NULL)
 			continue;
-		backoff =
-		        DAEMON_RETRY_BASE_S * (double)(1u << (dd->attempts < 7 ? dd->attempts : 7));
-		dd->attempts++;
-		dd->next_try = clocks_mono() +
-		               (backoff < DAEMON_RETRY_CAP_S ? backoff : DAEMON_RETRY_CAP_S);
+		backoff = clocks_backoff_cap_ms(dd->attempts++, DAEMON_RETRY_BASE_MS,
+		                                DAEMON_RETRY_CAP_MS);
+		dd->next_try = clocks_mono() + (double)backoff / 1000;
 	}
 }
 
@@ -803,6 +801,27 @@ daemon_schedule_verify(struct daemon *d)
 	                                   : DAEMON_SCHED_STEP_S);
 }
 
+/*
+ * The wall clock went back by more than a period (an RTC reset, a bad NTP
+ * source): the next verify lies beyond any time the schedule would now
+ * give, and waiting for it would skip every run in between. A smaller step
+ * back keeps next_verify, so the period that ran is not run twice.
+ */
+static int
+daemon_clock_went_back(struct daemon *d, time_t now)
+{
+	const struct conf *conf = daemon_conf(d);
+	time_t a, b;
+	char *cause = NULL;
+
+	if (sched_next(&conf->verify.when, d->zone, now, &a, &cause) != 0 ||
+	    sched_next(&conf->verify.when, d->zone, a, &b, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	return d->next_verify > b && d->next_verify - b > (time_t)conf->verify.splay;
+}
+
 static void
 daemon_verify_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -814,6 +833,12 @@ daemon_verify_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (d->stopping || d->next_verify == 0)
 		return;
+	if (now < d->next_verify && daemon_clock_went_back(d, now)) {
+		log_warn("schedule: the clock went back more than a period; the schedule starts "
+		         "again from now");
+		daemon_schedule_verify(d);
+		return;
+	}
 	if (now < d->next_verify) {
 		double left = (double)(d->next_verify - now);
 

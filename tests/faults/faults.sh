@@ -17,11 +17,11 @@
 #             no corrupt record or checkpoint, recovery when space returns
 #             (skipped with the reason where mount is not permitted).
 #   clock:    the agent's wall clock stepped forward, back and across midnight
-#             (faketime) against an SNS stub that checks SigV4 dates.
-# Not here: the schedule under clock steps needs the daemon (`run`), which
-# is not built yet.
+#             (faketime) against an SNS stub that checks SigV4 dates; and
+#             `run`'s verify schedule as its clock steps 2 h forward, 2 h
+#             back and 400 days back.
 #
-# Wall time: about four minutes (the SIGSTOP, the slow answer and the
+# Wall time: about eight minutes (the SIGSTOP, the slow answer and the
 # minute of 403s are real time). Exit 1 when a case failed.
 set -uo pipefail
 
@@ -505,6 +505,74 @@ clock_case clock_stepped_back "-2h"
 # Yesterday 23:59:50 for the agent while SNS is in today: the scope's date matters.
 now=$(date +%s)
 clock_case clock_across_midnight "-$((now % 86400 + 10))"
+
+# ---- the schedule under clock steps -----------------------------------------------------
+# `run` under libfaketime reading its offset from a file, so the test steps
+# the agent's wall clock while it runs (monotonic time stays real, as in a
+# real step). The verify timer re-reads the wall clock every 60 s.
+sched_case() {
+	local ftlib=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 sconf slog tsf spid at first
+	case_begin schedule_clock_steps
+	if [[ ! -f $ftlib ]]; then
+		case_skip "libfaketime is not installed (scripts/install-deps.sh)"
+		return
+	fi
+	sconf=$HARNESS_DIR/sched.conf
+	slog=$HARNESS_DIR/sched.log
+	tsf=$HARNESS_DIR/faketime.rc
+	mkdir -p "$HARNESS_DIR/sched-exports" "$HARNESS_DIR/sched-manifests"
+	printf 'tiny' >"$HARNESS_DIR/sched-exports/a.bin"
+	at=$(date -u -d '+90 min' +%H:%M)
+	first=$(date -u -d '+90 min' +%F)
+	sed 's/^\[warm\]$/[warm]\non_restore = off/' "$conf" >"$sconf"
+	cat >>"$sconf" <<-EOF
+
+		[admin]
+		listen = 127.0.0.1:$(harness_free_port)
+
+		[verify]
+		schedule = daily $at
+		splay = 0
+		manifest_dir = $HARNESS_DIR/sched-manifests
+
+		[exports tiny]
+		path = $HARNESS_DIR/sched-exports/*.bin
+		format = raw
+		max_age = 3650d
+		retention = 0
+	EOF
+	echo "+0" >"$tsf"
+	LD_PRELOAD=$ftlib FAKETIME_TIMESTAMP_FILE=$tsf FAKETIME_NO_CACHE=1 \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		"$bin" -c "$sconf" run >"$slog" 2>&1 &
+	spid=$!
+	_harness_track "$spid" cachewarden
+	expect "the agent schedules the verify at ${first}T$at" \
+		harness_wait_for 30 "$spid" grep -q "schedule: next verify at ${first}T$at:00Z" "$slog"
+	echo "+2h" >"$tsf"
+	expect "stepped 2 h forward: the verify now past due starts within 75 s" \
+		harness_wait_for 75 "$spid" grep -q 'verify [0-9a-f]* started (schedule)' "$slog"
+	expect "and the next one is the following day's" \
+		grep -q "next verify at $(date -u -d "$first +1 day" +%F)T$at:00Z" "$slog"
+	echo "+0" >"$tsf"
+	sleep 70
+	expect "stepped back 2 h: the period that ran does not run again" \
+		test "$(grep -c 'started (schedule)' "$slog")" -eq 1
+	echo "-400d" >"$tsf"
+	expect "stepped back 400 days: the schedule starts again from the new now" \
+		harness_wait_for 75 "$spid" grep -q 'the clock went back more than a period' "$slog"
+	expect "with its next verify 400 days back, not 400 days ahead" \
+		grep -q "next verify at $(date -u -d '-400 days +90 min' +%F)T$at:00Z" "$slog"
+	kill -TERM "$spid"
+	rc=0
+	wait "$spid" || rc=$?
+	_harness_untrack "$spid"
+	expect "the agent stops cleanly (rc $rc)" test "$rc" -eq 0
+	cat "$slog" >>"$HARNESS_DIR/all.err"
+	case_end
+}
+sched_case
 
 echo "faults: $n_ok ok, $n_failed failed, $n_skipped skipped (details: cases.log in the harness dir, HARNESS_KEEP=1 keeps it)"
 if [[ $n_failed -gt 0 && ${HARNESS_KEEP:-0} != 1 ]]; then
