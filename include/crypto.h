@@ -34,6 +34,8 @@ int crypto_init(void);
 int crypto_ready(void);
 /* Fills buf with len bytes from the system CSPRNG; initialises libsodium if needed. */
 void crypto_random(void *buf, size_t len);
+/* A random 32-bit number (jitter, not secrets). */
+uint32_t crypto_random_u32(void);
 
 /*
  * Streaming BLAKE2b (unkeyed) with a digest of outlen bytes, 1 to 64:

@@ -122,12 +122,6 @@ int outbox_requeue(struct outbox *ob, char *const *ids, size_t nids, unsigned *m
 /* Pending reports dropped to keep the bound, since the spool was created. */
 uint64_t outbox_dropped(struct outbox *ob);
 
-/*
- * Capped exponential backoff with full jitter: a delay in [0, min(cap_ms,
- * base_ms * 2^attempt)], picked by rnd (uniform over 32 bits, outbox_random).
- */
-uint32_t outbox_backoff_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms, uint32_t rnd);
-uint32_t outbox_random(void);
 /* CLOCK_MONOTONIC in milliseconds, the clock of deadlines. */
 int64_t outbox_now_ms(void);
 

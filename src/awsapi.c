@@ -12,11 +12,11 @@
 #include "awsapi.h"
 #include "buf.h"
 #include "clocks.h"
+#include "crypto.h"
 #include "creds.h"
 #include "http.h"
 #include "jval.h"
 #include "log.h"
-#include "outbox.h"
 #include "sigv4.h"
 #include "xmalloc.h"
 #include "xmlq.h"
@@ -420,8 +420,8 @@ awsapi_call(struct awsapi *a, const struct awsapi_request *req, struct buf *body
 			/* The cause of the failure just retried is replaced by the next one. */
 			if (*cause != NULL)
 				log_info("%s; retrying", *cause);
-			clocks_sleep(outbox_backoff_ms((unsigned)attempt - 1, AWSAPI_BACKOFF_MS,
-			                               AWSAPI_CAP_MS, outbox_random()) /
+			clocks_sleep(clocks_backoff_ms((unsigned)attempt - 1, AWSAPI_BACKOFF_MS,
+			                               AWSAPI_CAP_MS, crypto_random_u32()) /
 			             1000.0);
 			free(*cause);
 			*cause = NULL;

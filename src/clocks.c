@@ -25,6 +25,23 @@ clocks_wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+uint32_t
+clocks_backoff_cap_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms)
+{
+	uint64_t ceiling = base_ms;
+	unsigned i;
+
+	for (i = 0; i < attempt && ceiling < cap_ms; i++)
+		ceiling *= 2;
+	return ceiling > cap_ms ? cap_ms : (uint32_t)ceiling;
+}
+
+uint32_t
+clocks_backoff_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms, uint32_t rnd)
+{
+	return (uint32_t)(rnd % ((uint64_t)clocks_backoff_cap_ms(attempt, base_ms, cap_ms) + 1));
+}
+
 void
 clocks_sleep(double secs)
 {

@@ -68,6 +68,15 @@ crypto_random(void *buf, size_t len)
 	randombytes_buf(buf, len);
 }
 
+uint32_t
+crypto_random_u32(void)
+{
+	uint32_t v;
+
+	crypto_random(&v, sizeof v);
+	return v;
+}
+
 /*
  * libsodium declares its BLAKE2b state 64-byte aligned, more than malloc
  * promises, so the state lives at the first aligned address inside raw. The

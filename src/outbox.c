@@ -191,15 +191,6 @@ outbox_record_free(struct outbox_record *r)
 
 /* ---- ids, time, backoff ------------------------------------------------- */
 
-uint32_t
-outbox_random(void)
-{
-	uint32_t v;
-
-	crypto_random(&v, sizeof v);
-	return v;
-}
-
 /* RFC 9562 UUIDv7; the 12 "rand_a" bits hold the sub-millisecond time, so ids sort in time. */
 void
 outbox_new_id(char id[OUTBOX_ID_LEN + 1])
@@ -226,19 +217,6 @@ outbox_new_id(char id[OUTBOX_ID_LEN + 1])
 	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
 	         u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
 	         u[15]);
-}
-
-uint32_t
-outbox_backoff_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms, uint32_t rnd)
-{
-	uint64_t ceiling = base_ms;
-	unsigned i;
-
-	for (i = 0; i < attempt && ceiling < cap_ms; i++)
-		ceiling *= 2;
-	if (ceiling > cap_ms)
-		ceiling = cap_ms;
-	return (uint32_t)(rnd % (ceiling + 1));
 }
 
 int64_t

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "clocks.h"
+#include "crypto.h"
 #include "exitcode.h"
 #include "json.h"
 #include "jval.h"
@@ -232,8 +233,8 @@ report_pump(struct report_session *s, int wait_ms, struct report_flush_result *r
 		if (st.busy)
 			delay = REPORT_BUSY_POLL_MS;
 		else if (st.failed > 0 && st.pending > 0)
-			delay = outbox_backoff_ms(attempt++, REPORT_BACKOFF_BASE_MS,
-			                          REPORT_WAIT_CAP_MS, outbox_random());
+			delay = clocks_backoff_ms(attempt++, REPORT_BACKOFF_BASE_MS,
+			                          REPORT_WAIT_CAP_MS, crypto_random_u32());
 		else
 			break;
 		if (outbox_now_ms() + delay >= deadline)
@@ -288,8 +289,8 @@ report_spool_counts(const struct conf *conf, unsigned count[3], char **cause)
 uint32_t
 report_retry_delay_ms(unsigned failures)
 {
-	return outbox_backoff_ms(failures, REPORT_BACKOFF_BASE_MS, REPORT_BACKOFF_CAP_MS,
-	                         outbox_random());
+	return clocks_backoff_ms(failures, REPORT_BACKOFF_BASE_MS, REPORT_BACKOFF_CAP_MS,
+	                         crypto_random_u32());
 }
 
 /* ---- building a record -------------------------------------------------- */

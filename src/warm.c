@@ -40,7 +40,8 @@
 #include "xmalloc.h"
 
 #define WARM_RANGES_PER_WORKER 16
-#define WARM_MAX_ATTEMPTS      8    /* reconnects in a row before a worker gives up */
+#define WARM_MAX_ATTEMPTS      8 /* reconnects in a row before a worker gives up */
+#define WARM_BACKOFF_BASE_MS   100
 #define WARM_BACKOFF_MAX_MS    4000 /* with doubling from 100 ms: about 15 s in all */
 #define WARM_KEEP_ERRORS       5
 #define WARM_KEEP_SAMPLES      3
@@ -223,7 +224,7 @@ static int
 warm_connect(struct warm_worker *w, char **cause)
 {
 	const struct conf *conf = w->job->conf;
-	long delay = 100;
+	uint32_t delay;
 	int attempt;
 
 	for (attempt = 1;; attempt++) {
@@ -235,14 +236,15 @@ warm_connect(struct warm_worker *w, char **cause)
 			return 0;
 		if (attempt >= WARM_MAX_ATTEMPTS || warm_stopping(w->job))
 			return -1;
-		log_warn("warm %s: worker %d: %s; retrying in %ld ms", w->job->ds->name, w->index,
-		         *cause, delay);
+		delay = clocks_backoff_cap_ms((unsigned)attempt - 1, WARM_BACKOFF_BASE_MS,
+		                              WARM_BACKOFF_MAX_MS);
+		log_warn("warm %s: worker %d: %s; retrying in %" PRIu32 " ms", w->job->ds->name,
+		         w->index, *cause, delay);
 		free(*cause);
 		*cause = NULL;
 		atomic_fetch_add(&w->job->reconnects, 1);
 		if (warm_sleep(w->job, (double)delay / 1000) != 0)
 			return -1;
-		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
 	}
 }
 
@@ -748,7 +750,7 @@ warm_range(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 {
 	long long progress = -1, now;
 	int failures = 0;
-	long delay = 100;
+	uint32_t delay;
 
 	for (;;) {
 		if (warm_connect(w, cause) != 0)
@@ -760,18 +762,19 @@ warm_range(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		/* Give up on a connection that breaks again and again with no progress. */
 		now = atomic_load(&w->job->keys_written);
 		if (now != progress)
-			failures = 0, delay = 100;
+			failures = 0;
 		progress = now;
 		if (++failures >= WARM_MAX_ATTEMPTS)
 			return -1;
-		log_warn("warm %s: worker %d: %s; reconnecting in %ld ms", w->job->ds->name,
+		delay = clocks_backoff_cap_ms((unsigned)failures - 1, WARM_BACKOFF_BASE_MS,
+		                              WARM_BACKOFF_MAX_MS);
+		log_warn("warm %s: worker %d: %s; reconnecting in %" PRIu32 " ms", w->job->ds->name,
 		         w->index, *cause, delay);
 		free(*cause);
 		*cause = NULL;
 		atomic_fetch_add(&w->job->reconnects, 1);
 		if (warm_sleep(w->job, (double)delay / 1000) != 0)
 			return -1;
-		delay = delay * 2 > WARM_BACKOFF_MAX_MS ? WARM_BACKOFF_MAX_MS : delay * 2;
 	}
 }
 

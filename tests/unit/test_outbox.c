@@ -131,29 +131,6 @@ test_ids(void **state)
 	assert_true(strcmp(a, b) < 0); /* later ids sort after */
 }
 
-static void
-test_backoff(void **state)
-{
-	unsigned attempt;
-
-	(void)state;
-	assert_int_equal(outbox_backoff_ms(0, 1000, 30000, 0), 0);
-	assert_int_equal(outbox_backoff_ms(0, 1000, 30000, UINT32_MAX), UINT32_MAX % 1001);
-	assert_int_equal(outbox_backoff_ms(0, 1000, 30000, 1000), 1000);
-	assert_int_equal(outbox_backoff_ms(3, 1000, 30000, 8000), 8000);
-	assert_int_equal(outbox_backoff_ms(3, 1000, 30000, 8001), 0);
-	for (attempt = 0; attempt < 200; attempt++) {
-		uint64_t ceiling = attempt < 40 ? 1000ULL << (attempt < 20 ? attempt : 20) : 30000;
-
-		if (ceiling > 30000)
-			ceiling = 30000;
-		assert_true(outbox_backoff_ms(attempt, 1000, 30000, UINT32_MAX) <= ceiling);
-		assert_true(outbox_backoff_ms(attempt, 1000, 30000, outbox_random()) <= 30000);
-	}
-	/* Capped: a ceiling of exactly cap_ms is reachable. */
-	assert_int_equal(outbox_backoff_ms(50, 1000, 30000, 30000), 30000);
-}
-
 /* ---- the spool ---------------------------------------------------------- */
 
 struct fake {
@@ -646,7 +623,6 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_ids),
-		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_open_modes),
 		cmocka_unit_test(test_push_and_deliver),
 		cmocka_unit_test(test_dead_letter),
