@@ -2,11 +2,11 @@
  * conf: the agent.conf parser. Every key is a row of conf_keys; parsing,
  * defaults, bounds, "did you mean" hints and `help config` all read that one
  * table. Cross-key rules (a key template naming a listed column, a string
- * dataset naming its value column) follow in conf_validate_*.
+ * dataset naming its value column) follow in conf_validate_*; checks of one
+ * value alone (identifiers, schedules, endpoints, ARNs) are in confval.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "confval.h"
 #include "log.h"
 #include "sched.h"
 #include "xmalloc.h"
@@ -59,17 +60,6 @@ struct conf_section {
 	const char *name;
 	int named; /* [dataset NAME] style */
 };
-
-static char *conf_check_ident(const char *);
-static char *conf_check_table(const char *);
-static char *conf_check_hostport(const char *);
-static char *conf_check_schedule(const char *);
-static char *conf_check_timezone(const char *);
-static char *conf_check_template(const char *);
-static char *conf_check_arn(const char *);
-static char *conf_check_endpoint(const char *);
-static char *conf_check_region(const char *);
-static char *conf_check_aws_region(const char *);
 
 static const char *const conf_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const conf_log_formats[] = { "text", "json", NULL };
@@ -112,7 +102,7 @@ static const struct conf_key conf_keys[] = {
 	  C(agent.health_interval), NULL, "how often `run` checks MySQL and Redis" },
 
 	{ "admin", "listen", CONF_T_STRING, "127.0.0.1:7781", NOLIM, NULL, 0, C(admin.listen),
-	  conf_check_hostport, "address:port of the admin HTTP API" },
+	  confval_hostport, "address:port of the admin HTTP API" },
 	{ "admin", "token_file", CONF_T_SECRET, NULL, NOLIM, NULL, 0, C(admin.token_file), NULL,
 	  "file holding the bearer token required by POST routes" },
 
@@ -127,7 +117,7 @@ static const struct conf_key conf_keys[] = {
 	{ "mysql", "password_file", CONF_T_SECRET, NULL, NOLIM, NULL, 0, C(mysql.password_file),
 	  NULL, "file holding the MySQL password (mode 0600)" },
 	{ "mysql", "database", CONF_T_STRING, NULL, NOLIM, NULL, 0, C(mysql.database),
-	  conf_check_ident, "default database" },
+	  confval_ident, "default database" },
 	{ "mysql", "tls", CONF_T_ENUM, "preferred", NOLIM, conf_mysql_tls, 0, C(mysql.tls), NULL,
 	  "TLS mode, as MySQL's --ssl-mode" },
 	{ "mysql", "ca_file", CONF_T_FILE, NULL, NOLIM, NULL, 0, C(mysql.ca_file), NULL,
@@ -180,9 +170,9 @@ static const struct conf_key conf_keys[] = {
 	  NULL, "how often `run` looks at Redis for a restore or a flush" },
 
 	{ "verify", "schedule", CONF_T_STRING, "daily 03:30", NOLIM, NULL, 0, C(verify.schedule),
-	  conf_check_schedule, "when `run` verifies: daily HH:MM, every Nh|Nm, weekly DAY HH:MM" },
+	  confval_schedule, "when `run` verifies: daily HH:MM, every Nh|Nm, weekly DAY HH:MM" },
 	{ "verify", "timezone", CONF_T_STRING, SCHED_ZONE_DEFAULT, NOLIM, NULL, 0,
-	  C(verify.timezone), conf_check_timezone,
+	  C(verify.timezone), confval_timezone,
 	  "IANA time zone of the daily and weekly times (Europe/Berlin)" },
 	{ "verify", "splay", CONF_T_DURATION, "10m", 0, 12 * 3600, NULL, 0, C(verify.splay), NULL,
 	  "each host starts a scheduled verify up to this much later; 0 = none" },
@@ -198,12 +188,12 @@ static const struct conf_key conf_keys[] = {
 	{ "verify", "signing_key", CONF_T_SECRET, NULL, NOLIM, NULL, 0, C(verify.signing_key), NULL,
 	  "secret key used to sign manifests after each run (optional)" },
 
-	{ "sns", "topic_arn", CONF_T_STRING, NULL, NOLIM, NULL, 0, C(sns.topic_arn), conf_check_arn,
+	{ "sns", "topic_arn", CONF_T_STRING, NULL, NOLIM, NULL, 0, C(sns.topic_arn), confval_arn,
 	  "SNS topic receiving every report; unset = reports go to the log" },
-	{ "sns", "region", CONF_T_STRING, NULL, NOLIM, NULL, 0, C(sns.region), conf_check_region,
+	{ "sns", "region", CONF_T_STRING, NULL, NOLIM, NULL, 0, C(sns.region), confval_region,
 	  "AWS region (default: the one in topic_arn)" },
-	{ "sns", "endpoint", CONF_T_STRING, NULL, NOLIM, NULL, 0, C(sns.endpoint),
-	  conf_check_endpoint, "endpoint URL override (VPC endpoint); http only on loopback" },
+	{ "sns", "endpoint", CONF_T_STRING, NULL, NOLIM, NULL, 0, C(sns.endpoint), confval_endpoint,
+	  "endpoint URL override (VPC endpoint); http only on loopback" },
 	{ "sns", "spool_dir", CONF_T_PATH, "/var/spool/cachewarden", NOLIM, NULL, 0,
 	  C(sns.spool_dir), NULL, "durable outbox of undelivered reports" },
 	{ "sns", "spool_max_mb", CONF_T_INT, "64", 1, 65536, NULL, 0, C(sns.spool_max_mb), NULL,
@@ -216,22 +206,22 @@ static const struct conf_key conf_keys[] = {
 	  C(sns.not_found_grace), NULL,
 	  "how long reports wait for a topic SNS calls not found before they go to dead/" },
 
-	{ "dataset", "table", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(table), conf_check_table,
+	{ "dataset", "table", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(table), confval_table,
 	  "source table (db.table or table)" },
 	{ "dataset", "key_column", CONF_T_STRING, NULL, NOLIM, NULL, 0, D(key_column),
-	  conf_check_ident,
+	  confval_ident,
 	  "a unique NOT NULL column to page by instead of the primary key (default: the "
 	  "primary key)" },
-	{ "dataset", "columns", CONF_T_LIST, NULL, NOLIM, NULL, 1, D(columns), conf_check_ident,
+	{ "dataset", "columns", CONF_T_LIST, NULL, NOLIM, NULL, 1, D(columns), confval_ident,
 	  "columns stored (hash fields, JSON members), comma separated" },
 	{ "dataset", "where", CONF_T_STRING, NULL, NOLIM, NULL, 0, D(where), NULL,
 	  "optional SQL condition filtering rows" },
-	{ "dataset", "key", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(key), conf_check_template,
+	{ "dataset", "key", CONF_T_STRING, NULL, NOLIM, NULL, 1, D(key), confval_template,
 	  "Redis key template: table columns in braces, covering a unique key, product:{id}" },
 	{ "dataset", "type", CONF_T_ENUM, "hash", NOLIM, conf_value_types, 0, D(type), NULL,
 	  "value encoding: hash (HSET), json (SET of an object), string (SET value_column)" },
 	{ "dataset", "value_column", CONF_T_STRING, NULL, NOLIM, NULL, 0, D(value_column),
-	  conf_check_ident, "column stored by type = string" },
+	  confval_ident, "column stored by type = string" },
 	{ "dataset", "json_big_numbers", CONF_T_ENUM, "string", NOLIM, conf_json_big_numbers, 0,
 	  D(json_big_numbers), NULL,
 	  "json: integers and decimals beyond +-(2^53-1) as strings (I-JSON) or as numbers" },
@@ -261,10 +251,10 @@ static const struct conf_key conf_keys[] = {
 	  "added to the tier's interval for the default max_age" },
 	{ "snapshots", "retention", CONF_T_INT, "0", 0, 100000, NULL, 0, S(retention), NULL,
 	  "snapshots expected within the tier's window; 0 = not audited" },
-	{ "snapshots", "region", CONF_T_STRING, NULL, NOLIM, NULL, 0, S(region),
-	  conf_check_aws_region, "AWS region (default: [sns] region, else instance metadata)" },
+	{ "snapshots", "region", CONF_T_STRING, NULL, NOLIM, NULL, 0, S(region), confval_aws_region,
+	  "AWS region (default: [sns] region, else instance metadata)" },
 	{ "snapshots", "endpoint", CONF_T_STRING, NULL, NOLIM, NULL, 0, S(endpoint),
-	  conf_check_endpoint, "endpoint URL override (VPC endpoint); http only on loopback" },
+	  confval_endpoint, "endpoint URL override (VPC endpoint); http only on loopback" },
 };
 #define CONF_NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 
@@ -760,309 +750,6 @@ conf_parse_text(struct conf_parser *p, const char *text)
 	free(copy);
 }
 
-static char *
-conf_check_ident(const char *v)
-{
-	size_t i, n = strlen(v);
-
-	if (n == 0 || n > 64)
-		return xasprintf("'%s' is not a valid identifier (1 to 64 characters)", v);
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)v[i]) && v[i] != '_' && v[i] != '$')
-			return xasprintf(
-			        "'%s' is not a valid identifier (letters, digits, _ and $)", v);
-	return NULL;
-}
-
-static char *
-conf_check_table(const char *v)
-{
-	const char *dot = strchr(v, '.');
-	char *db, *why;
-
-	if (dot == NULL)
-		return conf_check_ident(v);
-	db = xstrndup(v, (size_t)(dot - v));
-	why = conf_check_ident(db);
-	free(db);
-	return why != NULL ? why : conf_check_ident(dot + 1);
-}
-
-static char *
-conf_check_hostport(const char *v)
-{
-	const char *colon = strrchr(v, ':');
-	long long port;
-
-	if (colon == NULL || colon == v)
-		return xasprintf("'%s' is not host:port", v);
-	if (conf_parse_int(colon + 1, &port) != 0 || port < 1 || port > 65535)
-		return xasprintf("'%s': port must be 1..65535", v);
-	return NULL;
-}
-
-static int
-conf_parse_clock(const char *s, int *hour, int *minute)
-{
-	int h, m, n = 0;
-
-	if (sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || s[n] != '\0' || h < 0 || h > 23 || m < 0 ||
-	    m > 59)
-		return -1;
-	*hour = h;
-	*minute = m;
-	return 0;
-}
-
-static char *
-conf_parse_schedule(const char *v, struct conf_schedule *when)
-{
-	static const char *const days[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
-	char kind[16], a[16], b[16];
-	int n, i;
-
-	memset(when, 0, sizeof *when);
-	n = sscanf(v, "%15s %15s %15s", kind, a, b);
-	if (n == 2 && strcmp(kind, "daily") == 0 &&
-	    conf_parse_clock(a, &when->hour, &when->minute) == 0) {
-		when->kind = CONF_SCHEDULE_DAILY;
-		return NULL;
-	}
-	if (n == 2 && strcmp(kind, "every") == 0) {
-		when->kind = CONF_SCHEDULE_EVERY;
-		when->interval_s = conf_parse_duration(a);
-		if (when->interval_s >= 60)
-			return NULL;
-		return xasprintf("'%s': the interval must be a duration of at least 1m", v);
-	}
-	if (n == 3 && strcmp(kind, "weekly") == 0) {
-		for (i = 0; i < 7; i++)
-			if (strncasecmp(a, days[i], 3) == 0)
-				break;
-		if (i < 7 && conf_parse_clock(b, &when->hour, &when->minute) == 0) {
-			when->kind = CONF_SCHEDULE_WEEKLY;
-			when->weekday = i;
-			return NULL;
-		}
-	}
-	return xasprintf("'%s' is not a schedule: use 'daily HH:MM', 'every 6h' or "
-	                 "'weekly sun HH:MM'",
-	                 v);
-}
-
-static char *
-conf_check_schedule(const char *v)
-{
-	struct conf_schedule when;
-
-	return conf_parse_schedule(v, &when);
-}
-
-/* Loads the zone once so that a typo is a file:line error, not a 3 a.m. surprise. */
-static char *
-conf_check_timezone(const char *v)
-{
-	struct sched_zone *zone;
-	char *cause = NULL;
-
-	if ((zone = sched_zone_load(v, &cause)) == NULL)
-		return cause;
-	sched_zone_free(zone);
-	return NULL;
-}
-
-/*
- * Calls fn for each {column} of a key template; returns a message for a
- * malformed template. fn returns a message to stop with, or NULL.
- */
-static char *
-conf_template_walk(const char *t, char *(*fn)(const char *, void *), void *arg)
-{
-	const char *open, *close;
-	char *col, *why;
-	int ncols = 0;
-
-	while ((open = strpbrk(t, "{}")) != NULL) {
-		if (*open == '}')
-			return xasprintf("'}' without '{' in key template");
-		if ((close = strpbrk(open + 1, "{}")) == NULL || *close == '{')
-			return xasprintf("unclosed '{' in key template");
-		col = xstrndup(open + 1, (size_t)(close - open - 1));
-		why = conf_check_ident(col);
-		if (why == NULL && fn != NULL)
-			why = fn(col, arg);
-		free(col);
-		if (why != NULL)
-			return why;
-		ncols++;
-		t = close + 1;
-	}
-	if (ncols == 0)
-		return xstrdup("key template names no column, so every row would write the same "
-		               "key: add one such as {id}");
-	return NULL;
-}
-
-static char *
-conf_check_template(const char *v)
-{
-	return conf_template_walk(v, NULL, NULL);
-}
-
-/* host is len bytes: a name, an IPv4 address or a bracketed IPv6 address. */
-static int
-conf_is_loopback(const char *host, size_t len)
-{
-	unsigned char addr[16];
-	char buf[64];
-
-	if (len == 9 && strncmp(host, "localhost", 9) == 0)
-		return 1;
-	if (len < 2 || len >= sizeof buf)
-		return 0;
-	if (host[0] == '[' && host[len - 1] == ']') {
-		memcpy(buf, host + 1, len - 2);
-		buf[len - 2] = '\0';
-		return inet_pton(AF_INET6, buf, addr) == 1 &&
-		       memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
-	}
-	memcpy(buf, host, len);
-	buf[len] = '\0';
-	/* An address, not a name that merely starts with "127.". */
-	return inet_pton(AF_INET, buf, addr) == 1 && addr[0] == 127;
-}
-
-static char *
-conf_check_endpoint(const char *v)
-{
-	const char *host;
-	size_t len;
-
-	if (strncmp(v, "https://", 8) == 0)
-		return NULL;
-	if (strncmp(v, "http://", 7) != 0)
-		return xasprintf("'%s' is not an http(s) URL", v);
-	host = v + 7;
-	len = strcspn(host, "/");
-	if (host[0] == '[')
-		len = strcspn(host, "]") + 1;
-	else
-		len = strcspn(host, ":/");
-	if (!conf_is_loopback(host, len))
-		return xasprintf("plain http is accepted only for loopback addresses; use https");
-	return NULL;
-}
-
-static char *
-conf_check_region(const char *v)
-{
-	size_t i;
-
-	for (i = 0; v[i] != '\0'; i++)
-		if (!islower((unsigned char)v[i]) && !isdigit((unsigned char)v[i]) && v[i] != '-')
-			return xasprintf("'%s' is not an AWS region name", v);
-	return NULL;
-}
-
-static int
-conf_word_in(const char *w, size_t n, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strlen(*list) == n && strncmp(w, *list, n) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * A region name as AWS spells them: AREA[-PARTITION]-DIRECTION-N, such as
- * us-east-1, ap-southeast-2, us-gov-west-1, cn-northwest-1. The areas and
- * directions are AWS's (a new region reuses them); the number is 1 to 2 digits.
- */
-static char *
-conf_check_aws_region(const char *v)
-{
-	static const char *const areas[] = { "us", "eu", "ap", "sa", "ca", "me",
-		                             "af", "cn", "il", "mx", NULL };
-	static const char *const parts[] = { "gov", "iso", "isob", "isoe", "isof", NULL };
-	static const char *const dirs[] = { "east",      "west",      "north",     "south",
-		                            "central",   "northeast", "northwest", "southeast",
-		                            "southwest", NULL };
-	const char *w[4], *p = v;
-	size_t len[4], k = 0, dir;
-
-	while (k < 4) {
-		w[k] = p;
-		len[k] = strcspn(p, "-");
-		p += len[k];
-		k++;
-		if (*p != '-')
-			break;
-		p++;
-	}
-	dir = k - 2;
-	if (*p != '\0' || k < 3 || len[k - 1] < 1 || len[k - 1] > 2 ||
-	    strspn(w[k - 1], "0123456789") != len[k - 1] || !conf_word_in(w[0], len[0], areas) ||
-	    (k == 4 && !conf_word_in(w[1], len[1], parts)) || !conf_word_in(w[dir], len[dir], dirs))
-		return xasprintf("'%s' is not an AWS region (such as us-east-1 or eu-west-3)", v);
-	return NULL;
-}
-
-/*
- * RDS DB instance and cluster identifiers, ElastiCache replication group ids:
- * 1 to max letters, digits and hyphens, a letter first, no hyphen last and
- * no two hyphens in a row.
- */
-static char *
-conf_check_aws_id(const char *v, size_t max, const char *what)
-{
-	size_t n = strlen(v);
-
-	if (n == 0 || n > max || !isalpha((unsigned char)v[0]) || v[n - 1] == '-' ||
-	    strstr(v, "--") != NULL ||
-	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-	              "TUVWXYZ0123456789-") != n)
-		return xasprintf("'%s' is not a valid %s (1 to %zu letters, digits and hyphens, a "
-		                 "letter first, no hyphen last, no two hyphens in a row)",
-		                 v, what, max);
-	return NULL;
-}
-
-/* Backup vault names: 2 to 50 letters, digits, hyphens and underscores. */
-static char *
-conf_check_vault(const char *v)
-{
-	size_t n = strlen(v);
-
-	if (n < 2 || n > 50 ||
-	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != n)
-		return xasprintf("'%s' is not a valid backup vault name (2 to 50 letters, digits, "
-		                 "hyphens and underscores)",
-		                 v);
-	return NULL;
-}
-
-/* arn:PARTITION:sns:REGION:ACCOUNT:TOPIC */
-static char *
-conf_check_arn(const char *v)
-{
-	const char *f[6], *p = v;
-	size_t i;
-
-	for (i = 0; i < 6; i++) {
-		f[i] = p;
-		p = strchr(p, ':');
-		if (p == NULL && i < 5)
-			break;
-		if (p != NULL)
-			p++;
-	}
-	if (i < 5 || strncmp(v, "arn:", 4) != 0 || strncmp(f[2], "sns:", 4) != 0 ||
-	    f[3][0] == ':' || f[4][0] == ':' || f[5][0] == '\0' || strchr(f[5], ':') != NULL)
-		return xasprintf("'%s' is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)",
-		                 v);
-	return NULL;
-}
-
 int
 conf_read_secret(const char *path, char **secret, char **cause)
 {
@@ -1200,7 +887,7 @@ static char *
 conf_template_column(const char *col, void *arg)
 {
 	(void)arg;
-	return conf_check_ident(col);
+	return confval_ident(col);
 }
 
 static void
@@ -1209,7 +896,8 @@ conf_validate_dataset(struct conf_parser *p, struct conf_instance *in, struct co
 	size_t i, j;
 	char *why;
 
-	if (d->key != NULL && (why = conf_template_walk(d->key, conf_template_column, d)) != NULL) {
+	if (d->key != NULL &&
+	    (why = confval_template_walk(d->key, conf_template_column, d)) != NULL) {
 		conf_error(p, conf_keyline(in, "key"), "key: %s", why);
 		free(why);
 	}
@@ -1240,11 +928,11 @@ conf_validate_snapshots(struct conf_parser *p, struct conf_instance *in, struct 
 	if (s->source == NULL)
 		return; /* missing: reported already */
 	if (s->service == CONF_SNAP_RDS)
-		why = conf_check_aws_id(s->source, 63, "DB instance or cluster identifier");
+		why = confval_aws_id(s->source, 63, "DB instance or cluster identifier");
 	else if (s->service == CONF_SNAP_ELASTICACHE)
-		why = conf_check_aws_id(s->source, 40, "replication group id");
+		why = confval_aws_id(s->source, 40, "replication group id");
 	else if (s->service == CONF_SNAP_BACKUP)
-		why = conf_check_vault(s->source);
+		why = confval_vault(s->source);
 	if (why != NULL) {
 		conf_error(p, conf_keyline(in, "source"), "source: %s", why);
 		free(why);
@@ -1260,7 +948,7 @@ conf_validate_global(struct conf_parser *p)
 
 	/* NULL here means the value was bad, and that was reported already. */
 	if (c->verify.schedule != NULL &&
-	    (why = conf_parse_schedule(c->verify.schedule, &c->verify.when)) != NULL)
+	    (why = confval_parse_schedule(c->verify.schedule, &c->verify.when)) != NULL)
 		fatal("conf: schedule check and parse disagree: %s", why);
 	if (c->verify.timezone == NULL) /* "timezone =" */
 		c->verify.timezone = xstrdup(SCHED_ZONE_DEFAULT);
