@@ -9,8 +9,8 @@
  * token file's (constant-time compare): 401 otherwise, 403 when no token
  * file is configured. Bodies over 64 KiB: 413. Unknown path: 404; a known
  * path with the wrong method: 405. A client that stalls is dropped after
- * ADMIN_TIMEOUT_S; at most ADMIN_MAX_CLIENTS connections are served at once
- * (more get 503 and are closed).
+ * ADMIN_TIMEOUT_S; at most ADMIN_MAX_CLIENTS connections are open at once:
+ * then the listener pauses and more clients wait in the kernel's backlog.
  */
 #ifndef CW_ADMIN_H
 #define CW_ADMIN_H

@@ -8,9 +8,11 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "admin.h"
 #include "buf.h"
@@ -25,9 +27,20 @@ struct admin {
 	struct admin_ops ops;
 	uint8_t token_hash[CRYPTO_SHA256_LEN];
 	int have_token;
-	/* The connections being served, so a flood gets 503 rather than all our descriptors. */
-	struct evhttp_connection *conns[ADMIN_MAX_CLIENTS];
+	/*
+	 * Open connections, requests or not. At ADMIN_MAX_CLIENTS the listener
+	 * stops accepting; more clients wait in the kernel's backlog until one
+	 * closes. Connections just accepted wait in fresh (a reference held)
+	 * until the sweep finds their evhttp_connection and sets its close
+	 * callback: libevent 2.1 tells the application of a connection only at
+	 * its first request, and has no limit of its own.
+	 */
+	struct evconnlistener *listener;
 	size_t nconns;
+	int paused;
+	struct event *sweep;
+	struct bufferevent *fresh[ADMIN_MAX_CLIENTS + 1];
+	size_t nfresh;
 };
 
 enum admin_handler {
@@ -119,35 +132,69 @@ admin_error(struct evhttp_request *req, int code, const char *message)
 }
 
 static void
-admin_conn_closed(struct evhttp_connection *evcon, void *arg)
+admin_conn_gone(struct admin *a)
 {
-	struct admin *a = arg;
-	size_t i;
-
-	for (i = 0; i < a->nconns; i++)
-		if (a->conns[i] == evcon) {
-			a->conns[i] = a->conns[--a->nconns];
-			return;
-		}
+	a->nconns--;
+	if (a->paused && a->nconns < ADMIN_MAX_CLIENTS) {
+		evconnlistener_enable(a->listener);
+		a->paused = 0;
+	}
 }
 
-/* Counts the request's connection; 0 when it may be served, -1 when too many are. */
-static int
-admin_conn_admit(struct admin *a, struct evhttp_request *req)
+static void
+admin_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	(void)evcon;
+	admin_conn_gone(arg);
+}
+
+/*
+ * evhttp made an evhttp_connection around each fresh bufferevent, with
+ * itself as the callbacks' argument: that is where the close callback goes.
+ * A connection already closed has its callbacks cleared: count it gone.
+ */
+static void
+admin_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct admin *a = arg;
+	void *evcon;
 	size_t i;
 
-	if (evcon == NULL)
-		return 0;
-	for (i = 0; i < a->nconns; i++)
-		if (a->conns[i] == evcon)
-			return 0;
-	if (a->nconns == ADMIN_MAX_CLIENTS)
-		return -1;
-	a->conns[a->nconns++] = evcon;
-	evhttp_connection_set_closecb(evcon, admin_conn_closed, a);
-	return 0;
+	(void)fd;
+	(void)what;
+	for (i = 0; i < a->nfresh; i++) {
+		evcon = NULL;
+		bufferevent_getcb(a->fresh[i], NULL, NULL, NULL, &evcon);
+		if (evcon != NULL)
+			evhttp_connection_set_closecb(evcon, admin_conn_closed, a);
+		else
+			admin_conn_gone(a);
+		bufferevent_decref(a->fresh[i]);
+	}
+	a->nfresh = 0;
+}
+
+/* evhttp's hook for a new connection: the bufferevent it would make itself, counted. */
+static struct bufferevent *
+admin_accept(struct event_base *base, void *arg)
+{
+	struct admin *a = arg;
+	struct bufferevent *bev;
+
+	if (a->nfresh == ADMIN_MAX_CLIENTS)
+		admin_sweep(-1, 0, a);
+	if ((bev = bufferevent_socket_new(base, -1, 0)) == NULL)
+		return NULL;
+	bufferevent_incref(bev);
+	a->fresh[a->nfresh++] = bev;
+	if (++a->nconns >= ADMIN_MAX_CLIENTS && !a->paused) {
+		evconnlistener_disable(a->listener);
+		a->paused = 1;
+		log_warn("admin: %d connections open; more wait until one closes",
+		         ADMIN_MAX_CLIENTS);
+	}
+	event_active(a->sweep, EV_TIMEOUT, 1);
+	return bev;
 }
 
 /* Whether the request carries the bearer token; hashing first keeps the compare's time flat. */
@@ -222,11 +269,6 @@ admin_request(struct evhttp_request *req, void *arg)
 	struct buf allow = BUF_INIT;
 	size_t i;
 
-	if (admin_conn_admit(a, req) != 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-		admin_error(req, 503, "too many admin connections");
-		return;
-	}
 	for (i = 0; path != NULL && i < ADMIN_NROUTES; i++) {
 		if (strcmp(admin_routes[i].path, path) != 0)
 			continue;
@@ -296,6 +338,7 @@ admin_new(struct event_base *base, const char *listen, const char *token,
           const struct admin_ops *ops, char **cause)
 {
 	struct admin *a = xcalloc(1, sizeof *a);
+	struct evhttp_bound_socket *bound;
 	unsigned short port;
 	char *host;
 
@@ -316,15 +359,20 @@ admin_new(struct event_base *base, const char *listen, const char *token,
 	                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(a->http, admin_request, a);
+	evhttp_set_bevcb(a->http, admin_accept, a);
+	if ((a->sweep = event_new(base, -1, 0, admin_sweep, a)) == NULL)
+		fatal("admin: cannot create an event");
 	admin_set_token(a, token);
-	if (evhttp_bind_socket(a->http, host, port) != 0) {
+	if ((bound = evhttp_bind_socket_with_handle(a->http, host, port)) == NULL) {
 		*cause = xasprintf("admin: cannot listen on %s: %s", listen,
 		                   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		evhttp_free(a->http);
+		event_free(a->sweep);
 		free(host);
 		free(a);
 		return NULL;
 	}
+	a->listener = evhttp_bound_socket_get_listener(bound);
 	free(host);
 	return a;
 }
@@ -334,7 +382,9 @@ admin_free(struct admin *a)
 {
 	if (a == NULL)
 		return;
-	evhttp_free(a->http);
+	admin_sweep(-1, 0, a);
+	evhttp_free(a->http); /* close callbacks still count down into a */
+	event_free(a->sweep);
 	crypto_wipe(a->token_hash, sizeof a->token_hash);
 	free(a);
 }

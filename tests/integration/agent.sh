@@ -287,6 +287,42 @@ except socket.timeout:
 print("closed" if data == b"" else "answered %r" % data[:40]); sys.exit(0)
 PY
 ok_if $rc "a client that sends half a request and stalls is dropped"
+# At most ADMIN_MAX_CLIENTS (64) connections are open in the agent: the 65th
+# waits in the kernel's backlog until one closes, and a flood does not take
+# the agent's descriptors.
+python3 - "$port_a" "${pid[a]}" <<'PY' && rc=0 || rc=$?
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+fds = lambda: len(os.listdir("/proc/%s/fd" % pid))
+base = fds()
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+extra = socket.create_connection(("127.0.0.1", port))
+extra.sendall(b"GET /status HTTP/1.0\r\n\r\n")
+extra.settimeout(2)
+try:
+    print("answered with 64 open: %r" % extra.recv(40)); sys.exit(1)
+except socket.timeout:
+    pass
+flood = []
+for _ in range(100):
+    c = socket.socket()
+    c.settimeout(0.2)
+    try:
+        c.connect(("127.0.0.1", port))
+    except OSError:
+        pass
+    flood.append(c)
+if fds() > base + 64 + 2:
+    print("%d descriptors open, %d before" % (fds(), base)); sys.exit(1)
+for c in flood:
+    c.close()
+idle[0].close()
+extra.settimeout(8)
+got = extra.recv(40)
+if not got.startswith(b"HTTP/1.0 200"):
+    print("after one closed: %r" % got); sys.exit(1)
+PY
+ok_if $rc "64 connections open: the 65th waits until one closes; a flood holds no more descriptors"
 curl -s "$base/metrics" >"$HARNESS_DIR/metrics.txt"
 if command -v promtool >/dev/null; then
 	promtool check metrics <"$HARNESS_DIR/metrics.txt" >"$HARNESS_DIR/promtool.out" 2>&1 && rc=0 || rc=$?
