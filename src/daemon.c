@@ -388,12 +388,18 @@ daemon_restore_warm(struct daemon *d, char **names, size_t n)
 	req.names = names;
 	req.nnames = n;
 	req.reason = "restore";
-	/* Progress a leader published since the event, never what came back with a snapshot. */
+	/*
+	 * Progress a leader published since the event, never what came back with
+	 * a snapshot. The event happened at most one poll before this agent saw
+	 * it, and another agent may have seen it (and published) that much
+	 * sooner: progress from that window counts.
+	 */
 	req.progress_since = clocks_wall();
 	for (i = 0; i < n; i++)
 		if ((dd = daemon_dataset(d, names[i])) != NULL &&
 		    dd->detected_at < req.progress_since)
 			req.progress_since = dd->detected_at;
+	req.progress_since -= (double)daemon_conf(d)->warm.restore_poll + 1;
 	daemon_start(d, &req, "restore");
 	if (!jobs_running(d->jobs, JOBS_WARM))
 		return;
