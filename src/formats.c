@@ -492,7 +492,7 @@ parquet_final(const struct parquet_check *q, uint64_t size, struct formats_resul
 		       footer, foot_off, PARQUET_TAIL_MAX >> 20);
 		return;
 	}
-	err = pqfooter_check(end - footer, footer, foot_off, &info);
+	err = pqfooter_check(end - footer, footer, foot_off, &info, NULL, NULL);
 	if (err != NULL) {
 		result(res, FORMATS_CORRUPT, "parquet: footer at offset %" PRIu64 ": %s", foot_off,
 		       err);

@@ -168,7 +168,7 @@ static void
 expect(const struct buf *b, uint64_t footer_off, const char *needle)
 {
 	struct pqfooter_info info;
-	char *err = pqfooter_check((const uint8_t *)b->data, b->len, footer_off, &info);
+	char *err = pqfooter_check((const uint8_t *)b->data, b->len, footer_off, &info, NULL, NULL);
 
 	if (needle == NULL && err != NULL)
 		fail_msg("want ok, got \"%s\"", err);
@@ -187,7 +187,7 @@ test_built(void **state)
 
 	(void)state;
 	build(&b, 2, 2, 10, 10, 4, 100);
-	err = pqfooter_check((const uint8_t *)b.data, b.len, 200, &info);
+	err = pqfooter_check((const uint8_t *)b.data, b.len, 200, &info, NULL, NULL);
 	assert_null(err);
 	assert_int_equal(info.num_rows, 10);
 	assert_int_equal(info.columns, 2);
@@ -206,7 +206,7 @@ test_built(void **state)
 		struct buf cut = BUF_INIT;
 
 		buf_add(&cut, b.data, (size_t)i);
-		err = pqfooter_check((const uint8_t *)cut.data, cut.len, 200, &info);
+		err = pqfooter_check((const uint8_t *)cut.data, cut.len, 200, &info, NULL, NULL);
 		if (err == NULL)
 			fail_msg("cut at %d accepted", i);
 		free(err);
