@@ -363,7 +363,7 @@ char *
 pqfooter_check(const uint8_t *meta, size_t len, uint64_t footer_off, struct pqfooter_info *info,
                pqfooter_chunk_fn *fn, void *arg)
 {
-	struct pq_ctx x = { footer_off, 0, info, fn, arg };
+	struct pq_ctx x;
 	struct tcompact c;
 	int32_t *kids = NULL;
 	size_t nkids = 0;
@@ -374,6 +374,11 @@ pqfooter_check(const uint8_t *meta, size_t len, uint64_t footer_off, struct pqfo
 
 	tcompact_init(&c, meta, len, "footer");
 	memset(info, 0, sizeof *info);
+	x.footer_off = footer_off;
+	x.leaves = 0;
+	x.info = info;
+	x.fn = fn;
+	x.arg = arg;
 	while ((r = tcompact_field(&c, &last, &id, &type)) == 1) {
 		if (id == 2 && type == TCOMPACT_LIST) {
 			free(kids); /* a second schema field replaces the first, as in Thrift */
