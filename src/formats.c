@@ -451,12 +451,16 @@ parquet_chunk(const struct pqfooter_chunk *k, void *arg)
 static void
 parquet_pages_note(struct buf *b, const struct pqpages_result *r)
 {
-	buf_printf(b, "; pages: %" PRIu64 " in %zu column chunks decode and tile them", r->pages,
-	           r->chunks);
-	if (r->chunks > 0 && r->crcs > 0)
-		buf_printf(b, ", num_values agree, %" PRIu64 " page CRC-32s match", r->crcs);
-	else if (r->chunks > 0)
-		buf_printf(b, ", num_values agree, no page CRC-32s stored");
+	if (r->chunks > 0) {
+		buf_printf(b,
+		           "; pages: %" PRIu64 " in %zu column chunks decode and tile them, "
+		           "num_values agree",
+		           r->pages, r->chunks);
+		if (r->crcs > 0)
+			buf_printf(b, ", %" PRIu64 " page CRC-32s match", r->crcs);
+		else
+			buf_adds(b, ", no page CRC-32s stored");
+	}
 	if (r->legacy_sizes > 0)
 		buf_printf(b,
 		           " (%zu chunks' total_compressed_size leaves out the dictionary page "
