@@ -1,7 +1,8 @@
 /*
  * formats: format detection and incremental structure checks for backup
- * exports (see formats.h). gzip goes through zstream; everything else keeps
- * a few head and tail bytes and decides in final, when the size is known.
+ * exports (see formats.h). gzip goes through zstream, a Parquet file's pages
+ * through pqpages; everything else keeps a few head and tail bytes and
+ * decides in final, when the size is known.
  */
 #include "config.h"
 
