@@ -26,9 +26,11 @@
  *     (or fall short by exactly the dictionary page's header, which
  *     parquet-mr before 1.2.9 left out of the size: PARQUET-816; readers
  *     accept it, so does this);
- *   - the data pages' num_values add up to the chunk's num_values (pages of
- *     unknown types hold none: readers skip them), and when every data page
- *     is a DATA_PAGE_V2, their num_rows add up to the row group's;
+ *   - the data pages' num_values add up to the chunk's num_values (an
+ *     INDEX_PAGE holds none: readers pass over it; a chunk with a page of a
+ *     type after DATA_PAGE_V2, which a newer writer may fill with values,
+ *     is not compared), and when every data page is a DATA_PAGE_V2, their
+ *     num_rows add up to the row group's;
  *   - every page CRC-32 in it matches.
  *
  * A chunk the walk did not reach (it stopped before, or it recorded
@@ -59,6 +61,8 @@ struct pqpages_result {
 	uint64_t pages;      /* their pages */
 	uint64_t crcs;       /* their page CRC-32s checked */
 	size_t legacy_sizes; /* of them, total_compressed_size short by the dictionary header */
+	size_t uncounted;    /* of them, with a page of a type after DATA_PAGE_V2: num_values
+	                      * and rows not compared */
 	size_t unwalked;     /* chunks whose pages were not walked or not read */
 	const char *unwalked_why; /* why, for the first of them; NULL when none */
 	size_t encrypted;         /* chunks with encrypted pages, not walked */

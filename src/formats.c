@@ -467,6 +467,11 @@ parquet_pages_note(struct buf *b, const struct pqpages_result *r)
 		           " (%zu chunks' total_compressed_size leaves out the dictionary page "
 		           "header, as parquet-mr before 1.2.9 wrote it)",
 		           r->legacy_sizes);
+	if (r->uncounted > 0)
+		buf_printf(b,
+		           " (num_values of %zu chunks not compared: pages of a type after "
+		           "DATA_PAGE_V2)",
+		           r->uncounted);
 	if (r->unwalked > 0)
 		buf_printf(b, "; pages of %zu chunks not walked (first: %s)", r->unwalked,
 		           r->unwalked_why);

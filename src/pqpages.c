@@ -26,12 +26,13 @@
 #define PQP_BUF_MIN      256 /* the first copy of a straddling header: most are far smaller */
 #define PQP_BAD_CRCS_MAX 16  /* mismatches kept with their values (all are flagged) */
 
-/* PageType, and what the walk files the others under. */
+/* PageType, and what the walk files types after DATA_PAGE_V2 under. */
 enum {
 	PQP_DATA_PAGE = 0,
+	PQP_INDEX_PAGE = 1, /* never written; readers pass over it: it holds no values */
 	PQP_DICTIONARY_PAGE = 2,
 	PQP_DATA_PAGE_V2 = 3,
-	PQP_OTHER_PAGE = 255,
+	PQP_NEWER_PAGE = 255, /* may hold values this check cannot count */
 };
 
 enum pqp_state {
@@ -54,7 +55,7 @@ struct pqp_page {
 	uint32_t len;    /* header and data */
 	uint32_t values; /* num_values of a data page, else 0 */
 	uint32_t aux;    /* DATA_PAGE_V2: num_rows; DICTIONARY_PAGE: its header's length */
-	uint8_t type;    /* PageType, or PQP_OTHER_PAGE */
+	uint8_t type;    /* PageType, or PQP_NEWER_PAGE */
 	uint8_t flags;
 };
 
@@ -68,6 +69,7 @@ struct pqp_break {
 
 struct pqp_bad_crc {
 	uint64_t off;
+	uint32_t len; /* the page's data, which the CRC-32 covers */
 	uint32_t stored, computed;
 };
 
@@ -91,7 +93,8 @@ struct pqpages {
 	/* The page, or bitset, being passed over. */
 	uint64_t left;
 	uint64_t page_off;
-	size_t cur; /* its index in pages, or SIZE_MAX */
+	uint32_t page_data; /* the page's compressed_page_size */
+	size_t cur;         /* its index in pages, or SIZE_MAX */
 	int crc_on;
 	uint32_t crc_stored;
 	struct zstream_crc32 crc;
@@ -205,7 +208,7 @@ pqp_check_header(struct tcompact *c, const struct pqp_header *h)
 			                     " nulls and %" PRId64 " rows",
 			                     v2[1], v2[2], v2[3]);
 		return 0;
-	default: /* INDEX_PAGE (never written) or newer: readers pass over them */
+	default: /* INDEX_PAGE (never written), or a newer type: passed over */
 		return 0;
 	}
 }
@@ -358,6 +361,7 @@ pqp_page_end(struct pqpages *w)
 		w->pages[w->cur].flags |= PQP_CRC_BAD;
 	if (w->nbad < PQP_BAD_CRCS_MAX) {
 		w->bad[w->nbad].off = w->page_off;
+		w->bad[w->nbad].len = w->page_data;
 		w->bad[w->nbad].stored = w->crc_stored;
 		w->bad[w->nbad].computed = crc;
 		w->nbad++;
@@ -400,8 +404,11 @@ pqp_record(struct pqpages *w, const struct pqp_header *h)
 		pg->values = (uint32_t)h->s[8][1];
 		pg->aux = (uint32_t)h->s[8][3];
 		break;
+	case PQP_INDEX_PAGE:
+		pg->type = PQP_INDEX_PAGE;
+		break;
 	default:
-		pg->type = PQP_OTHER_PAGE;
+		pg->type = PQP_NEWER_PAGE;
 		break;
 	}
 }
@@ -414,6 +421,7 @@ pqp_page(struct pqpages *w, const struct pqp_header *h)
 	w->page_off = w->at;
 	w->at += h->len;
 	w->left = (uint64_t)h->f[3];
+	w->page_data = (uint32_t)h->f[3];
 	w->crc_on = (h->has & (1u << 4)) != 0;
 	w->crc_stored = (uint32_t)h->f[4];
 	zstream_crc32_init(&w->crc);
@@ -722,7 +730,7 @@ pqp_bad_crc(const struct pqpages *w, uint64_t from, uint64_t to)
 struct pqp_sum {
 	uint64_t end; /* where its last page ends */
 	int64_t values, rows;
-	size_t pages, crcs, v1, v2;
+	size_t pages, crcs, v1, v2, newer;
 	int data_seen, dict_seen;
 	const struct pqp_page *first, *bad;
 };
@@ -752,6 +760,8 @@ pqp_sum(const struct pqpages *w, const struct pqfooter_chunk *k, struct pqp_sum 
 		s->values += pg->values;
 		if (pg->type == PQP_DATA_PAGE)
 			s->v1++;
+		if (pg->type == PQP_NEWER_PAGE)
+			s->newer++;
 		if (pg->type == PQP_DATA_PAGE_V2) {
 			s->v2++;
 			s->rows += pg->aux;
@@ -762,25 +772,41 @@ pqp_sum(const struct pqpages *w, const struct pqfooter_chunk *k, struct pqp_sum 
 	return 0;
 }
 
-/* Judges a chunk whose pages were all walked: 0, or -1 with why. */
+/* What a sound chunk's detail mentions. */
+#define PQP_NOTE_LEGACY 0x1 /* total_compressed_size short by the dictionary page's header */
+#define PQP_NOTE_NEWER  0x2 /* a page of a newer type: values not compared */
+
+static void
+pqp_crc_why(const struct pqpages *w, const struct pqp_page *pg, char **why)
+{
+	const struct pqp_bad_crc *b = pqp_bad_crc(w, pg->off, pg->off + 1);
+
+	if (b != NULL)
+		*why = xasprintf("page at offset %" PRIu64 ": CRC-32 %08" PRIx32
+		                 " stored, %08" PRIx32 " computed over its %" PRIu32
+		                 " bytes of data",
+		                 b->off, b->stored, b->computed, b->len);
+	else
+		*why = xasprintf("page at offset %" PRIu64 ": CRC-32 mismatch", pg->off);
+}
+
+/* Judges a chunk whose pages were all walked: 0 (and *notes), or -1 with why. */
 static int
 pqp_judge(const struct pqpages *w, const struct pqfooter_chunk *k, const struct pqp_sum *s,
-          int *legacy, char **why)
+          int *notes, char **why)
 {
 	uint64_t end = (uint64_t)k->start + (uint64_t)k->total;
-	const struct pqp_bad_crc *b;
 
-	*legacy = 0;
+	*notes = 0;
 	if (s->end > end) {
 		/* parquet-mr before 1.2.9 left the dictionary page's header out (PARQUET-816). */
-		if (s->first->type == PQP_DICTIONARY_PAGE && s->end - end == s->first->aux) {
-			*legacy = 1;
-		} else {
+		if (s->first->type != PQP_DICTIONARY_PAGE || s->end - end != s->first->aux) {
 			*why = xasprintf("its pages run %" PRIu64
 			                 " bytes past its end at offset %" PRIu64,
 			                 s->end - end, end);
 			return -1;
 		}
+		*notes |= PQP_NOTE_LEGACY;
 	}
 	if (!s->data_seen || !s->dict_seen) {
 		*why = xasprintf("%s page offset %" PRId64 " is not where one of its pages starts",
@@ -789,16 +815,12 @@ pqp_judge(const struct pqpages *w, const struct pqfooter_chunk *k, const struct 
 		return -1;
 	}
 	if (s->bad != NULL) {
-		b = pqp_bad_crc(w, s->bad->off, s->bad->off + 1);
-		if (b != NULL)
-			*why = xasprintf("page at offset %" PRIu64 ": CRC-32 %08" PRIx32
-			                 " stored, %08" PRIx32 " computed over its %" PRIu32
-			                 " bytes",
-			                 b->off, b->stored, b->computed, s->bad->len);
-		else
-			*why = xasprintf("page at offset %" PRIu64 ": CRC-32 mismatch",
-			                 s->bad->off);
+		pqp_crc_why(w, s->bad, why);
 		return -1;
+	}
+	if (s->newer > 0) {
+		*notes |= PQP_NOTE_NEWER;
+		return 0;
 	}
 	if (s->values != k->num_values) {
 		*why = xasprintf("its data pages hold %" PRId64
@@ -825,8 +847,8 @@ pqp_unwalked(const struct pqpages *w, const struct pqfooter_chunk *k, char **why
 		return 1;
 	free(*why);
 	*why = xasprintf("page at offset %" PRIu64 ": CRC-32 %08" PRIx32 " stored, %08" PRIx32
-	                 " computed",
-	                 b->off, b->stored, b->computed);
+	                 " computed over its %" PRIu32 " bytes of data",
+	                 b->off, b->stored, b->computed, b->len);
 	return -1;
 }
 
@@ -835,7 +857,7 @@ pqpages_chunk(struct pqpages *w, const struct pqfooter_chunk *k)
 {
 	struct pqp_sum s;
 	char *why = NULL;
-	int r, legacy = 0;
+	int r, notes = 0;
 
 	if (k->encrypted) {
 		w->res.encrypted++;
@@ -843,14 +865,15 @@ pqpages_chunk(struct pqpages *w, const struct pqfooter_chunk *k)
 	}
 	r = pqp_sum(w, k, &s, &why);
 	if (r == 0)
-		r = pqp_judge(w, k, &s, &legacy, &why);
+		r = pqp_judge(w, k, &s, &notes, &why);
 	else if (r > 0)
 		r = pqp_unwalked(w, k, &why);
 	if (r == 0) {
 		w->res.chunks++;
 		w->res.pages += s.pages;
 		w->res.crcs += s.crcs;
-		w->res.legacy_sizes += (size_t)legacy;
+		w->res.legacy_sizes += (notes & PQP_NOTE_LEGACY) != 0;
+		w->res.uncounted += (notes & PQP_NOTE_NEWER) != 0;
 	} else if (r > 0) {
 		w->res.unwalked++;
 		if (w->unwalked_why == NULL)

@@ -378,7 +378,7 @@ test_crc_mismatch(void **state)
 	k.npages = 3;
 	build(&b, &k, 1);
 	b.data[k.data_off + 30] ^= 0x10;
-	expect(&b, FORMATS_CORRUPT, "computed over its ");
+	expect(&b, FORMATS_CORRUPT, " computed over its 20 bytes of data");
 	buf_free(&b);
 }
 
@@ -460,6 +460,10 @@ test_values_and_rows(void **state)
 		{ DATA_PAGE, 10, 0, 20, NO_CRC, 0, 0 },
 		{ 1, 0, 0, 4, NO_CRC, 0, 0 }, /* an INDEX_PAGE: readers pass over it */
 	};
+	static const struct page newer[] = {
+		{ DATA_PAGE, 10, 0, 20, NO_CRC, 0, 0 },
+		{ 9, 0, 0, 4, NO_CRC, 0, 0 }, /* a type from a newer format */
+	};
 	struct chunk k = { dict_v1, 3, 1, 0, 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0 };
 	struct buf b = BUF_INIT;
 
@@ -473,12 +477,22 @@ test_values_and_rows(void **state)
 	k.rows_delta = 1;
 	build(&b, &k, 1);
 	expect(&b, FORMATS_CORRUPT, "its v2 data pages hold 4 rows, its row group 5");
-	/* A page of another type holds no values, and is passed over. */
+	/* An INDEX_PAGE holds no values, and is passed over: ARROW-GH-41317's
+	 * data page turned into one leaves its chunk short of values. */
 	k.pages = other;
 	k.npages = 2;
 	k.rows_delta = 0;
 	build(&b, &k, 1);
 	expect(&b, FORMATS_OK, "2 in 1 column chunks");
+	k.values_delta = 3;
+	build(&b, &k, 1);
+	expect(&b, FORMATS_CORRUPT, "its data pages hold 10 values, its metadata says 13");
+	/* A newer type may hold values: they are not compared, and it says so. */
+	k.pages = newer;
+	build(&b, &k, 1);
+	expect(&b, FORMATS_OK,
+	       "2 in 1 column chunks decode and tile them, num_values agree, no page CRC-32s "
+	       "stored (num_values of 1 chunks not compared: pages of a type after DATA_PAGE_V2)");
 	buf_free(&b);
 }
 
@@ -625,7 +639,7 @@ test_real_files(void **state)
 	read_fixture("data-rle-dict-uncompressed-corrupt-checksum.parquet", &b);
 	expect(&b, FORMATS_CORRUPT,
 	       "parquet: row group 0 column 0: page at offset 4: CRC-32 6522df6a stored, 6522df69 "
-	       "computed over its 27 bytes");
+	       "computed over its 8 bytes of data");
 	read_fixture("data-nation.dict-malformed.parquet", &b);
 	expect(&b, FORMATS_OK, "(2 chunks' total_compressed_size leaves out the dictionary page");
 	read_fixture("bad-ARROW-RS-GH-6229-LEVELS.parquet", &b);
