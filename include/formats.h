@@ -9,7 +9,8 @@
  *                 padding after the last member is a WARNING, as gzip -tv says
  *   MYSQLDUMP     the closing "-- Dump completed" line
  *   MYSQLDUMP_GZ  both of the above, the trailer looked for in the inflated tail
- *   PARQUET       PAR1 at both ends and a footer length that fits the file
+ *   PARQUET       PAR1 at both ends, the footer decoded and checked (pqfooter.h),
+ *                 every page walked and reconciled with it (pqpages.h)
  *   AOF           every command whole, as redis-check-aof checks (see aof.h)
  *   AOF_MANIFEST  the lines of a multi-part AOF manifest
  *   ZSTD          every frame decompressed by libzstd, content checksums; a
@@ -20,7 +21,8 @@
  *
  * A checker is fed the chunks of a file read once (init, update with each
  * chunk in order, final) and keeps only a few bytes of head and tail, plus
- * the inflate state for gzip, so memory is bounded whatever the file size.
+ * the inflate state for gzip, and for Parquet the footer (up to 4 MiB) and
+ * the page list (pqpages.h), so memory is bounded whatever the file size.
  * A checker is used by one thread at a time; different checkers of the same
  * file may run on different threads.
  */

@@ -87,6 +87,19 @@ open(sys.argv[2], "wb").write(bytes([(off >> 8) & 0xff, off & 0xff]) + d[-8 - n:
 PY
 		done
 		;;
+	pqpages)
+		# Each file after the target's head: chunks of 7 bytes, and its first
+		# column chunk taken as the whole data between the magic and the footer.
+		for f in tests/data/parquet-testing/*.parquet tests/data/formats/*.parquet; do
+			python3 - "$f" "$corpus/$(basename "$f").pages" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+n = struct.unpack("<I", d[-8:-4])[0]
+data = min(max(len(d) - 12 - n, 0), 0xffff)
+open(sys.argv[2], "wb").write(bytes([6]) + struct.pack(">HHH", 4, data, 0) * 3 + d)
+PY
+		done
+		;;
 	jval) printf '{"a":[1,2.5e3,"x\\u00e9",null,true,{}]}' >"$corpus/seed.json" ;;
 	outbox) : ;;
 	xmlq) cp tests/data/aws/*.xml tests/data/aws/*.json "$corpus/" ;;

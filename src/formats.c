@@ -1,7 +1,8 @@
 /*
  * formats: format detection and incremental structure checks for backup
- * exports (see formats.h). gzip goes through zstream; everything else keeps
- * a few head and tail bytes and decides in final, when the size is known.
+ * exports (see formats.h). gzip goes through zstream, a Parquet file's pages
+ * through pqpages; everything else keeps a few head and tail bytes and
+ * decides in final, when the size is known.
  */
 #include "config.h"
 
@@ -14,8 +15,10 @@
 #include <strings.h>
 
 #include "aof.h"
+#include "buf.h"
 #include "formats.h"
 #include "pqfooter.h"
+#include "pqpages.h"
 #include "rdb.h"
 #include "xmalloc.h"
 #include "zst.h"
@@ -51,6 +54,7 @@ struct parquet_check {
 	size_t head_len;
 	uint8_t *tail;
 	size_t tail_len, tail_cap;
+	struct pqpages *pages; /* the page walk, reconciled with the footer in final */
 };
 
 struct formats_check {
@@ -437,14 +441,82 @@ parquet_keep(struct parquet_check *q, const uint8_t *p, size_t n)
 	q->tail_len += n;
 }
 
+/* pqfooter hands each column chunk to the page walk for reconciliation. */
 static void
-parquet_final(const struct parquet_check *q, uint64_t size, struct formats_result *res)
+parquet_chunk(const struct pqfooter_chunk *k, void *arg)
+{
+	pqpages_chunk(arg, k);
+}
+
+/* What the page walk found, after the footer's detail: "; pages: ...". */
+static void
+parquet_pages_note(struct buf *b, const struct pqpages_result *r)
+{
+	if (r->chunks > 0) {
+		buf_printf(b,
+		           "; pages: %" PRIu64 " in %zu column chunks decode and tile them, "
+		           "num_values agree",
+		           r->pages, r->chunks);
+		if (r->crcs > 0)
+			buf_printf(b, ", %" PRIu64 " page CRC-32s match", r->crcs);
+		else
+			buf_adds(b, ", no page CRC-32s stored");
+	}
+	if (r->legacy_sizes > 0)
+		buf_printf(b,
+		           " (%zu chunks' total_compressed_size leaves out the dictionary page "
+		           "header, as parquet-mr before 1.2.9 wrote it)",
+		           r->legacy_sizes);
+	if (r->uncounted > 0)
+		buf_printf(b,
+		           " (num_values of %zu chunks not compared: pages of a type after "
+		           "DATA_PAGE_V2)",
+		           r->uncounted);
+	if (r->unwalked > 0)
+		buf_printf(b, "; pages of %zu chunks not walked (first: %s)", r->unwalked,
+		           r->unwalked_why);
+	if (r->encrypted > 0)
+		buf_printf(b, "; pages of %zu encrypted chunks not read", r->encrypted);
+}
+
+/* The footer decoded, then each of its column chunks reconciled with the pages walked. */
+static void
+parquet_footer(struct parquet_check *q, const uint8_t *meta, uint32_t footer, uint64_t foot_off,
+               struct formats_result *res)
+{
+	const struct pqpages_result *r;
+	struct pqfooter_info info;
+	struct buf b = BUF_INIT;
+	char *err;
+
+	pqpages_end(q->pages);
+	err = pqfooter_check(meta, footer, foot_off, &info, parquet_chunk, q->pages);
+	if (err != NULL) {
+		result(res, FORMATS_CORRUPT, "parquet: footer at offset %" PRIu64 ": %s", foot_off,
+		       err);
+		free(err);
+		return;
+	}
+	r = pqpages_result(q->pages);
+	if (r->damage != NULL) {
+		result(res, FORMATS_CORRUPT, "parquet: %s", r->damage);
+		return;
+	}
+	buf_printf(&b,
+	           "parquet: footer %" PRIu32 " bytes at offset %" PRIu64 ": %" PRId64
+	           " rows in %zu row groups, %zu columns, %zu column chunks inside the file",
+	           footer, foot_off, info.num_rows, info.row_groups, info.columns, info.chunks);
+	parquet_pages_note(&b, r);
+	res->status = FORMATS_OK;
+	res->detail = buf_detach(&b);
+}
+
+static void
+parquet_final(struct parquet_check *q, uint64_t size, struct formats_result *res)
 {
 	const uint8_t *end; /* the footer length and the closing magic */
-	struct pqfooter_info info;
-	uint32_t footer = 0;
+	uint32_t footer;
 	uint64_t foot_off;
-	char *err;
 
 	if (size < PARQUET_MIN_LEN) {
 		result(res, FORMATS_CORRUPT,
@@ -453,15 +525,8 @@ parquet_final(const struct parquet_check *q, uint64_t size, struct formats_resul
 		return;
 	}
 	end = q->tail + q->tail_len - 8;
-	if (size >= PARQUET_MIN_LEN)
-		footer = (uint32_t)end[0] | (uint32_t)end[1] << 8 | (uint32_t)end[2] << 16 |
-		         (uint32_t)end[3] << 24;
-	if (size < PARQUET_MIN_LEN) {
-		result(res, FORMATS_CORRUPT,
-		       "parquet: truncated: %" PRIu64 " bytes, at least %d needed", size,
-		       PARQUET_MIN_LEN);
-		return;
-	}
+	footer = (uint32_t)end[0] | (uint32_t)end[1] << 8 | (uint32_t)end[2] << 16 |
+	         (uint32_t)end[3] << 24;
 	if (memcmp(q->head, "PAR1", 4) != 0 && memcmp(q->head, "PARE", 4) != 0) {
 		result(res, FORMATS_CORRUPT, "parquet: bad magic at offset 0");
 		return;
@@ -482,27 +547,17 @@ parquet_final(const struct parquet_check *q, uint64_t size, struct formats_resul
 	foot_off = size - 8 - footer;
 	if (memcmp(q->head, "PARE", 4) == 0) {
 		result(res, FORMATS_UNCHECKED,
-		       "parquet: encrypted footer (PARE): only its length checked");
+		       "parquet: encrypted footer (PARE): only its length checked, pages not read");
 		return;
 	}
 	if ((size_t)footer + 8 > q->tail_len) {
 		result(res, FORMATS_OK,
 		       "parquet: footer %" PRIu32 " bytes at offset %" PRIu64
-		       ", over %u MiB: not decoded",
+		       ", over %u MiB: not decoded, nor its pages reconciled",
 		       footer, foot_off, PARQUET_TAIL_MAX >> 20);
 		return;
 	}
-	err = pqfooter_check(end - footer, footer, foot_off, &info);
-	if (err != NULL) {
-		result(res, FORMATS_CORRUPT, "parquet: footer at offset %" PRIu64 ": %s", foot_off,
-		       err);
-		free(err);
-		return;
-	}
-	result(res, FORMATS_OK,
-	       "parquet: footer %" PRIu32 " bytes at offset %" PRIu64 ": %" PRId64
-	       " rows in %zu row groups, %zu columns, %zu column chunks inside the file",
-	       footer, foot_off, info.num_rows, info.row_groups, info.columns, info.chunks);
+	parquet_footer(q, end - footer, footer, foot_off, res);
 }
 
 /* ---- the checker ---- */
@@ -513,6 +568,8 @@ formats_check_init(enum formats_kind kind)
 	struct formats_check *c = xcalloc(1, sizeof *c);
 
 	c->kind = kind;
+	if (kind == FORMATS_PARQUET)
+		c->u.pq.pages = pqpages_init();
 	if (kind == FORMATS_RDB)
 		c->rdb = rdb_check_init();
 	else if (kind == FORMATS_ZSTD)
@@ -558,6 +615,7 @@ formats_check_update(struct formats_check *c, const void *data, size_t len)
 	case FORMATS_PARQUET:
 		keep_head(q->head, &q->head_len, sizeof q->head, data, len);
 		parquet_keep(q, data, len);
+		pqpages_update(q->pages, data, len);
 		break;
 	default:
 		break;
@@ -655,8 +713,10 @@ formats_check_free(struct formats_check *c)
 	zstream_gzip_free(c->gz);
 	rdb_check_free(c->rdb);
 	aof_check_free(c->aof);
-	if (c->kind == FORMATS_PARQUET)
+	if (c->kind == FORMATS_PARQUET) {
 		free(c->u.pq.tail);
+		pqpages_free(c->u.pq.pages);
+	}
 	zst_check_free(c->zst);
 	free(c);
 }

@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len < 2)
 		return 0;
 	footer_off = (uint64_t)data[0] << 8 | data[1];
-	err = pqfooter_check(data + 2, len - 2, footer_off, &info);
+	err = pqfooter_check(data + 2, len - 2, footer_off, &info, NULL, NULL);
 	free(err);
 	return 0;
 }
