@@ -7,7 +7,10 @@
 #   DELAY_US=250 bench/warm.sh           a round trip added on both connections:
 #                                        bench/delayproxy holds each chunk DELAY_US
 #                                        in each direction (2 x DELAY_US per round trip)
-#   MODES="commands restore"             [warm] write of the A runs (default both)
+#   MODES="commands restore"             [warm] write of the A runs (default both);
+#                                        MODE@N also sets batch_rows = N for that
+#                                        A, so "commands commands@1000" compares
+#                                        the automatic batch size with 1,000 rows
 #   WORKERS=4 BATCH_ROWS=1000            written into [warm] only when set
 #
 # Starts MariaDB and Redis as an operator would, each with its own datadir and
@@ -151,9 +154,9 @@ tls = disabled
 $redis_conf
 
 [warm]
-write = $mode
+write = ${mode%@*}
 ${WORKERS:+workers = $WORKERS}
-${BATCH_ROWS:+batch_rows = $BATCH_ROWS}
+$(batch=${BATCH_ROWS:-}; [[ $mode == *@* ]] && batch=${mode#*@}; echo "${batch:+batch_rows = $batch}")
 
 [dataset products]
 table = products
@@ -187,7 +190,7 @@ run_a() {
 	rss=$(awk '{ printf "%s %.2f", $1, $2 + $3 }' <<<"$rss")
 	t1=$(now); c1=$(redis_cpu)
 	[[ $(rcli dbsize) -ge $rows ]] || { echo "A ($1) wrote too few keys" >&2; exit 1; }
-	grep -q "\"write\":\"$1\"" "$dir/report.json" || { echo "A did not write with $1" >&2; exit 1; }
+	grep -q "\"write\":\"${1%@*}\"" "$dir/report.json" || { echo "A did not write with $1" >&2; exit 1; }
 	echo "$(echo "$t1 - $t0" | bc) $(echo "$c1 - $c0" | bc) $rss"
 }
 

@@ -146,8 +146,9 @@ static const struct conf_key conf_keys[] = {
 
 	{ "warm", "workers", CONF_T_INT, "4", 1, 64, NULL, 0, C(warm.workers), NULL,
 	  "parallel worker threads, each with one MySQL and one Redis connection" },
-	{ "warm", "batch_rows", CONF_T_INT, "1000", 1, 100000, NULL, 0, C(warm.batch_rows), NULL,
-	  "rows read per batch (and commands pipelined per round trip)" },
+	{ "warm", "batch_rows", CONF_T_INT, "0", 0, 100000, NULL, 0, C(warm.batch_rows), NULL,
+	  "rows read per batch (and commands pipelined per round trip); 0 = about 512 KiB of rows "
+	  "(16 to 50000)" },
 	{ "warm", "max_batch_bytes", CONF_T_INT, "16777216", 65536, 1073741824, NULL, 0,
 	  C(warm.max_batch_bytes), NULL,
 	  "a batch ends early once its rows pass this many bytes (bounds memory)" },

@@ -46,7 +46,17 @@
 #define WARM_KEEP_ERRORS       5
 #define WARM_KEEP_SAMPLES      3
 #define WARM_INFLIGHT          3 /* batches sent and not yet acknowledged, per worker */
-#define WARM_SAVE_LAG          4 /* batches acknowledged and not yet saved, per worker */
+/*
+ * batch_rows = 0 (the default) sizes each batch from the last one's rows:
+ * about WARM_AUTO_BYTES of them, so that a round trip to either server is
+ * paid once per half MiB rather than once per thousand rows (over TCP, 1,000-row
+ * batches left Redis idle between them).
+ */
+#define WARM_AUTO_BYTES      (512 * 1024)
+#define WARM_AUTO_FIRST_ROWS 1000
+#define WARM_AUTO_MIN_ROWS   16
+#define WARM_AUTO_MAX_ROWS   50000
+#define WARM_SAVE_LAG        4 /* batches acknowledged and not yet saved, per worker */
 
 struct warm_sample {
 	char *key;
@@ -248,16 +258,35 @@ warm_connect(struct warm_worker *w, char **cause)
 	}
 }
 
+/* batch_rows = 0: about WARM_AUTO_BYTES of rows as wide as the last batch's. */
+static size_t
+warm_auto_rows(const struct warm_worker *w)
+{
+	long long rate = w->job->conf->warm.max_rows_per_sec;
+	size_t rows = WARM_AUTO_FIRST_ROWS;
+
+	if (w->row_bytes > 0) {
+		rows = WARM_AUTO_BYTES / w->row_bytes;
+		rows = rows < WARM_AUTO_MIN_ROWS ? WARM_AUTO_MIN_ROWS : rows;
+		rows = rows > WARM_AUTO_MAX_ROWS ? WARM_AUTO_MAX_ROWS : rows;
+	}
+	/* Under a rate cap, a batch is at most a tenth of a second's worth: no bursts. */
+	if (rate > 0 && (size_t)(rate / 10) < rows)
+		rows = rate / 10 > 0 ? (size_t)(rate / 10) : 1;
+	return rows;
+}
+
 /*
- * Rows to ask for: batch_rows, or fewer when the last rows were wide, so
- * that a page ends by its LIMIT near max_batch_bytes rather than by a cut
- * (after a cut the server still sends the rest of the page).
+ * Rows to ask for: batch_rows (or the auto size), or fewer when the last
+ * rows were wide, so that a page ends by its LIMIT near max_batch_bytes
+ * rather than by a cut (after a cut the server still sends the rest of the
+ * page).
  */
 static size_t
 warm_limit(const struct warm_worker *w, const struct warm_cursor *cur)
 {
 	const struct warm_job *job = w->job;
-	size_t limit = job->batch_rows, fit;
+	size_t limit = job->batch_rows > 0 ? job->batch_rows : warm_auto_rows(w), fit;
 	unsigned long long left;
 	long long from;
 
@@ -1168,7 +1197,7 @@ warm_dataset(struct warm_job *job, long long workers)
 	}
 	log_debug("warm %s: planning took %.3f s", job->ds->name, clocks_mono() - t);
 	bucket_init(&job->bucket, (double)job->conf->warm.max_rows_per_sec,
-	            (double)job->batch_rows);
+	            (double)(job->batch_rows > 0 ? job->batch_rows : WARM_AUTO_FIRST_ROWS));
 	job->started = clocks_mono();
 	if (!job->shape.empty)
 		warm_workers(job, job->ck.ranged ? workers : 1);

@@ -81,7 +81,7 @@ test_defaults(void **state)
 	assert_int_equal(c->redis.port, 6379);
 	assert_int_equal(c->redis.db, 0);
 	assert_int_equal(c->warm.workers, 4);
-	assert_int_equal(c->warm.batch_rows, 1000);
+	assert_int_equal(c->warm.batch_rows, 0); /* sized from the rows */
 	assert_int_equal(c->warm.max_rows_per_sec, 0);
 	assert_int_equal(c->warm.on_restore, CONF_ON_RESTORE_REBUILD);
 	assert_int_equal(c->warm.lease, 1);
