@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "crc.h"
 #include "rdb.h"
 #include "xmalloc.h"
 
@@ -80,46 +81,6 @@ expect(const void *data, size_t len, enum rdb_status want, const char *needle)
 	if (r.status != want || strstr(r.detail, needle) == NULL)
 		fail_msg("got %d \"%s\", want %d with \"%s\"", r.status, r.detail, want, needle);
 	free(r.detail);
-}
-
-/* ---- CRC64 ---- */
-
-static uint64_t
-crc64_bitwise(uint64_t crc, const uint8_t *p, size_t len)
-{
-	int k;
-
-	while (len-- > 0) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? crc >> 1 ^ 0x95ac9329ac4bc9b5ull : crc >> 1;
-	}
-	return crc;
-}
-
-static void
-test_crc64(void **state)
-{
-	uint8_t data[1100];
-	size_t off, len, split, i;
-	uint64_t want;
-
-	(void)state;
-	assert_true(rdb_crc64(0, "123456789", 9) == 0xe9c6d914c4b8d9caull);
-	assert_true(rdb_crc64(0, "", 0) == 0);
-	for (i = 0; i < sizeof data; i++)
-		data[i] = (uint8_t)(i * 131 + 7);
-	/* Every alignment and every tail length of the slicing loop. */
-	for (off = 0; off < 16; off++) {
-		for (len = 0; len < 70; len++) {
-			want = crc64_bitwise(0, data + off, len);
-			assert_true(rdb_crc64(0, data + off, len) == want);
-		}
-	}
-	want = crc64_bitwise(0, data, 1024);
-	for (split = 0; split <= 1024; split += 37)
-		assert_true(rdb_crc64(rdb_crc64(0, data, split), data + split, 1024 - split) ==
-		            want);
 }
 
 /* ---- the reference verdicts ---- */
@@ -299,7 +260,7 @@ end(struct buf *b)
 	int i;
 
 	buf_addc(b, (char)0xff);
-	crc = rdb_crc64(0, b->data, b->len);
+	crc = crc_64(0, b->data, b->len);
 	for (i = 0; i < 8; i++)
 		buf_addc(b, (char)(crc >> (8 * i)));
 }
@@ -563,10 +524,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fuzz_regressions), cmocka_unit_test(test_crc64),
-		cmocka_unit_test(test_redis_assets),     cmocka_unit_test(test_redis_generated),
-		cmocka_unit_test(test_every_damage),     cmocka_unit_test(test_opcodes_and_modules),
-		cmocka_unit_test(test_strings),          cmocka_unit_test(test_containers),
+		cmocka_unit_test(test_fuzz_regressions),    cmocka_unit_test(test_redis_assets),
+		cmocka_unit_test(test_redis_generated),     cmocka_unit_test(test_every_damage),
+		cmocka_unit_test(test_opcodes_and_modules), cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_containers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
