@@ -22,6 +22,7 @@
 #include "crc.h"
 #include "rdb.h"
 #include "rdbblob.h"
+#include "rdbdup.h"
 #include "xmalloc.h"
 
 #define RDB_HEAD_LEN      9 /* "REDIS" and four version digits */
@@ -30,8 +31,6 @@
 #define RDB_MAX_VERSION   12
 #define RDB_STACK_MAX     8
 #define RDB_LZF_ENC       3
-/* Member hashes kept per key for the duplicate check: 8 MiB. */
-#define RDB_DUP_MAX (1u << 20)
 
 /* Steps: each is two bytes in a program, the step and its argument. */
 enum rdb_op {
@@ -313,10 +312,8 @@ struct rdb_check {
 	int embedded;       /* followed by other data: stop at the end */
 	uint64_t big_blobs; /* containers too large to check inside */
 
-	/* Hashes of the members of the current key, or of a stream group's pending IDs. */
-	uint64_t *dup;
-	size_t ndup, dup_alloc;
-	int dup_over;           /* too many or too long to keep: not checked */
+	/* The members of the current key, or a stream group's pending IDs. */
+	struct rdbdup dup;
 	uint64_t dup_unchecked; /* keys whose duplicates were not checked */
 
 	char *error;
@@ -364,7 +361,7 @@ rdb_check_free(struct rdb_check *r)
 		return;
 	free(r->blob);
 	rdbblob_scratch_free(&r->scratch);
-	free(r->dup);
+	rdbdup_free(&r->dup);
 	free(r->error);
 	free(r);
 }
@@ -487,67 +484,7 @@ rdb_read_len(struct rdb_check *r, const uint8_t *p, size_t n, uint64_t *val, int
 	return used;
 }
 
-/* ---- duplicates ---- */
-
-/* FNV-1a, then a 64-bit finaliser: two different members collide with
- * probability 2^-64, so a key of a million members is falsely called a
- * duplicate about once in 10^7. */
-static uint64_t
-rdb_hash(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h;
-}
-
-static void
-rdb_dup_add(struct rdb_check *r, uint64_t h)
-{
-	if (r->dup_over)
-		return;
-	if (r->ndup == RDB_DUP_MAX) {
-		r->dup_over = 1;
-		return;
-	}
-	if (r->ndup == r->dup_alloc) {
-		r->dup_alloc = r->dup_alloc ? r->dup_alloc * 2 : 256;
-		r->dup = xreallocarray(r->dup, r->dup_alloc, sizeof *r->dup);
-	}
-	r->dup[r->ndup++] = h;
-}
-
-static int
-rdb_u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts the hashes; 1 when two are alike. */
-static int
-rdb_dup_sort(struct rdb_check *r)
-{
-	size_t i;
-
-	if (r->dup_over) {
-		r->dup_unchecked++;
-		return 0;
-	}
-	if (r->ndup < 2)
-		return 0; /* nothing to compare, and qsort may not be given a NULL base */
-	qsort(r->dup, r->ndup, sizeof *r->dup, rdb_u64_cmp);
-	for (i = 1; i < r->ndup; i++)
-		if (r->dup[i] == r->dup[i - 1])
-			return 1;
-	return 0;
-}
+/* ---- duplicates (rdbdup.h) ---- */
 
 /* A stream pending-entry ID: recorded for the group, or looked up for a consumer. */
 static size_t
@@ -562,11 +499,10 @@ rdb_pelid(struct rdb_check *r, const uint8_t *p, size_t n, int lookup)
 	if (r->tmp_have < 16)
 		return used;
 	r->tmp_have = 0;
-	h = rdb_hash(r->tmp, 16);
+	h = rdbdup_hash(r->tmp, 16);
 	if (!lookup)
-		rdb_dup_add(r, h);
-	else if (!r->dup_over &&
-	         (r->ndup == 0 || bsearch(&h, r->dup, r->ndup, sizeof h, rdb_u64_cmp) == NULL)) {
+		rdbdup_add(&r->dup, h);
+	else if (rdbdup_missing(&r->dup, h)) {
 		rdb_fail(r, r->field_off, "a consumer's pending entry is not in its group's list");
 		return used;
 	}
@@ -627,9 +563,9 @@ rdb_str_done(struct rdb_check *r, int nodekey)
 {
 	r->sphase = SP_NONE;
 	if (r->smember && r->blob_keep)
-		rdb_dup_add(r, rdb_hash(rdb_blob_bytes(r), r->blob_len));
+		rdbdup_add(&r->dup, rdbdup_hash(rdb_blob_bytes(r), r->blob_len));
 	else if (r->smember)
-		r->dup_over = 1;
+		rdbdup_give_up(&r->dup);
 	if (nodekey && r->sdeclared != 16)
 		rdb_fail(r, r->s_off, "stream node key of %" PRIu64 " bytes, not a 16-byte ID",
 		         r->sdeclared);
@@ -935,6 +871,7 @@ static void
 rdb_control(struct rdb_check *r, enum rdb_op op, uint8_t arg)
 {
 	struct rdb_frame *f;
+	int dup;
 
 	switch (op) {
 	case OP_NONEMPTY:
@@ -958,12 +895,13 @@ rdb_control(struct rdb_check *r, enum rdb_op op, uint8_t arg)
 		rdb_next(r);
 		break;
 	case OP_DUPBEGIN:
-		r->ndup = 0;
-		r->dup_over = 0;
+		rdbdup_begin(&r->dup);
 		rdb_next(r);
 		break;
 	case OP_DUPEND:
-		if (rdb_dup_sort(r)) {
+		if ((dup = rdbdup_end(&r->dup)) < 0)
+			r->dup_unchecked++;
+		if (dup > 0) {
 			rdb_fail(r, r->off, "%s",
 			         arg ? "duplicate IDs in a stream consumer group's pending list"
 			             : "duplicate members (Redis refuses them)");
