@@ -580,54 +580,71 @@ rdb_str_done(struct rdb_check *r, int nodekey)
  * Redis's lzf_decompress as a stream: counts what each token produces and
  * checks back-references against what was produced so far; copies into the
  * blob when the string is a container. Any error is remembered in lzf_bad.
+ * The state lives in locals while the chunk lasts, so that the compiler
+ * keeps it in registers rather than storing every token's into r.
  */
 static void
 rdb_lzf(struct rdb_check *r, const uint8_t *p, size_t k)
 {
-	uint64_t want = r->sdeclared, dist, len, j;
+	uint64_t want = r->sdeclared, out = r->lzf_out, lit = r->lzf_lit, dist, len, j;
+	unsigned ctrl = r->lzf_ctrl, ref = r->lzf_len;
+	int state = r->lzf_state, bad = r->lzf_bad;
+	uint8_t *blob = r->blob_keep ? r->blob : NULL, *o;
 	size_t i = 0, take;
 
-	while (i < k && !r->lzf_bad) {
-		switch (r->lzf_state) {
+	while (i < k && !bad) {
+		switch (state) {
 		case 0:
-			r->lzf_ctrl = p[i++];
-			if (r->lzf_ctrl < 32) {
-				r->lzf_lit = r->lzf_ctrl + 1;
-				r->lzf_bad = r->lzf_out + r->lzf_lit > want;
-				r->lzf_state = 1;
+			ctrl = p[i++];
+			if (ctrl < 32) {
+				lit = ctrl + 1;
+				bad = out + lit > want;
+				state = 1;
 			} else {
-				r->lzf_len = r->lzf_ctrl >> 5;
-				r->lzf_state = r->lzf_len == 7 ? 2 : 3;
+				ref = ctrl >> 5;
+				state = ref == 7 ? 2 : 3;
 			}
 			break;
 		case 1:
-			take = r->lzf_lit < k - i ? (size_t)r->lzf_lit : k - i;
-			if (r->blob_keep)
-				memcpy(r->blob + r->lzf_out, p + i, take);
-			r->lzf_out += take;
-			r->lzf_lit -= take;
+			take = lit < k - i ? (size_t)lit : k - i;
+			if (blob != NULL)
+				memcpy(blob + out, p + i, take);
+			out += take;
+			lit -= take;
 			i += take;
-			if (r->lzf_lit == 0)
-				r->lzf_state = 0;
+			if (lit == 0)
+				state = 0;
 			break;
 		case 2:
-			r->lzf_len += p[i++];
-			r->lzf_state = 3;
+			ref += p[i++];
+			state = 3;
 			break;
 		default:
-			dist = ((uint64_t)(r->lzf_ctrl & 0x1f) << 8) + p[i++] + 1;
-			len = (uint64_t)r->lzf_len + 2;
-			if (r->lzf_out + len > want || dist > r->lzf_out) {
-				r->lzf_bad = 1;
+			dist = ((uint64_t)(ctrl & 0x1f) << 8) + p[i++] + 1;
+			len = (uint64_t)ref + 2;
+			if (out + len > want || dist > out) {
+				bad = 1;
 				break;
 			}
-			if (r->blob_keep) /* byte by byte: the copy may overlap its source */
-				for (j = 0; j < len; j++)
-					r->blob[r->lzf_out + j] = r->blob[r->lzf_out + j - dist];
-			r->lzf_out += len;
-			r->lzf_state = 0;
+			/* A copy that overlaps its source repeats it: byte by byte then. */
+			if (blob != NULL) {
+				o = blob + out;
+				if (dist >= len)
+					memcpy(o, o - dist, (size_t)len);
+				else
+					for (j = 0; j < len; j++)
+						o[j] = o[j - dist];
+			}
+			out += len;
+			state = 0;
 		}
 	}
+	r->lzf_out = out;
+	r->lzf_lit = lit;
+	r->lzf_ctrl = ctrl;
+	r->lzf_len = ref;
+	r->lzf_state = state;
+	r->lzf_bad = bad;
 }
 
 static void
@@ -665,22 +682,30 @@ rdb_str_len(struct rdb_check *r, uint64_t v, int enc, int nodekey)
 	}
 }
 
+/* The decimal text of an integer-encoded string of size 1, 2 or 4 at p; its length. */
+static size_t
+rdb_int_text(const uint8_t *p, size_t size, char num[24])
+{
+	int64_t v;
+
+	if (size == 1)
+		v = (int8_t)p[0];
+	else if (size == 2)
+		v = (int16_t)(p[0] | p[1] << 8);
+	else
+		v = (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		              (uint32_t)p[3] << 24);
+	return (size_t)snprintf(num, 24, "%" PRId64, v);
+}
+
 static void
 rdb_str_int(struct rdb_check *r, int nodekey)
 {
-	int64_t v;
 	char num[24];
 
-	if (r->sleft == 1)
-		v = (int8_t)r->tmp[0];
-	else if (r->sleft == 2)
-		v = (int16_t)(r->tmp[0] | r->tmp[1] << 8);
-	else
-		v = (int32_t)((uint32_t)r->tmp[0] | (uint32_t)r->tmp[1] << 8 |
-		              (uint32_t)r->tmp[2] << 16 | (uint32_t)r->tmp[3] << 24);
-	r->tmp_have = 0;
 	/* Redis hands a container its decimal text; no container is that short. */
-	r->sdeclared = (uint64_t)snprintf(num, sizeof num, "%" PRId64, v);
+	r->sdeclared = rdb_int_text(r->tmp, (size_t)r->sleft, num);
+	r->tmp_have = 0;
 	rdb_blob_start(r);
 	if (r->blob_keep)
 		memcpy(r->blob, num, (size_t)r->sdeclared);
@@ -688,9 +713,9 @@ rdb_str_int(struct rdb_check *r, int nodekey)
 	rdb_str_done(r, nodekey);
 }
 
-/* One step of a string; skind and nodekey say what it is for. */
+/* One phase of a string; skind and nodekey say what it is for. */
 static size_t
-rdb_str(struct rdb_check *r, const uint8_t *p, size_t n, int skind, int nodekey, int member)
+rdb_str_phase(struct rdb_check *r, const uint8_t *p, size_t n, int skind, int nodekey, int member)
 {
 	size_t used = 0, take;
 	uint64_t v = 0;
@@ -753,6 +778,26 @@ rdb_str(struct rdb_check *r, const uint8_t *p, size_t n, int skind, int nodekey,
 			rdb_lzf_done(r, nodekey);
 		return take;
 	}
+}
+
+/*
+ * One step of a string: its phases (length, integer, LZF lengths, bytes)
+ * one after the other while the chunk lasts, rather than one per call.
+ */
+static size_t
+rdb_str(struct rdb_check *r, const uint8_t *p, size_t n, int skind, int nodekey, int member)
+{
+	size_t used = 0, k;
+
+	/* Each phase takes r->off for the offset of its first byte (its errors
+	 * name it); the caller moves r->off past all of them. */
+	do {
+		k = rdb_str_phase(r, p + used, n - used, skind, nodekey, member);
+		used += k;
+		r->off += k;
+	} while (k > 0 && used < n && r->sphase != SP_NONE && r->phase == PH_WALK);
+	r->off -= used;
+	return used;
 }
 
 /* ---- the other steps ---- */
@@ -1097,6 +1142,77 @@ rdb_fast_object(struct rdb_check *r, const uint8_t *p, size_t n)
 	return used;
 }
 
+/*
+ * One entry of a plain list, set, hash or sorted set (the program prog: its
+ * strings and an 8-byte score), whole in p[0, n), done as its steps would
+ * do it: a member's hash goes into the duplicate check, which happens only
+ * once the entry is known to be whole. Returns its size, or 0 to leave it
+ * to the steps: cut by the chunk's end, LZF, a NaN score, or a member too
+ * long for the duplicate check.
+ */
+static size_t
+rdb_fast_entry(struct rdb_check *r, const uint8_t *prog, const uint8_t *p, size_t n)
+{
+	const uint8_t *s;
+	size_t used = 0, k, len;
+	uint64_t h = 0, u = 0;
+	char num[24];
+	double d;
+	int pc, i, member = 0;
+
+	for (pc = 0; prog[pc] != OP_END; pc += 2) {
+		if (prog[pc] == OP_DBL8) {
+			if (n - used < 8)
+				return 0;
+			for (i = 7; i >= 0; i--)
+				u = u << 8 | p[used + (size_t)i];
+			memcpy(&d, &u, sizeof d);
+			if (isnan(d))
+				return 0;
+			used += 8;
+			continue;
+		}
+		/* OP_STR; arg 2: a member. */
+		if ((k = rdb_fast_str(p + used, n - used, &s, &len)) == 0)
+			return 0;
+		if (prog[pc + 1] & 2) {
+			if (len > RDB_BLOB_MAX) /* too long to keep: the steps give up on the key */
+				return 0;
+			if (s == NULL) /* an integer: its decimal text, as rdb_str_int keeps it */
+				len = rdb_int_text(p + used + 1, k - 1, num);
+			h = rdbdup_hash(s != NULL ? s : (const uint8_t *)num, len);
+			member = 1;
+		}
+		used += k;
+	}
+	if (member)
+		rdbdup_add(&r->dup, h);
+	return used;
+}
+
+/*
+ * Inside a plain list, set, hash or sorted set, at the start of one of its
+ * entries: as many whole entries as the chunk holds. The last entry is left
+ * to the steps, which end the program, and so is any entry rdb_fast_entry
+ * declines. Returns the bytes used; 0 when not at such an entry.
+ */
+static size_t
+rdb_fast_entries(struct rdb_check *r, const uint8_t *p, size_t n)
+{
+	struct rdb_frame *f = &r->stack[r->depth - 1];
+	size_t used = 0, k;
+
+	if (f->pc != 0 || r->sphase != SP_NONE || r->tmp_have != 0 ||
+	    (f->prog != P_STR1 && f->prog != P_MEMBER1 && f->prog != P_STR2 &&
+	     f->prog != P_STR_DBL8))
+		return 0;
+	while (f->left > 1 && (k = rdb_fast_entry(r, rdb_progs[f->prog], p + used, n - used)) > 0) {
+		used += k;
+		f->left--;
+	}
+	return used;
+}
+
 /* ---- input ---- */
 
 static size_t
@@ -1149,8 +1265,11 @@ rdb_check_update(struct rdb_check *r, const void *data, size_t len)
 		if (r->phase == PH_MAGIC) {
 			used = rdb_magic(r, p, len);
 		} else if (r->phase == PH_WALK) {
-			/* Between objects (nothing half read at depth 1): try the short cut. */
-			used = r->depth == 1 && len > 0 ? rdb_fast_object(r, p, len) : 0;
+			/* Whole objects between objects (nothing is half read at depth 1),
+			 * whole entries inside a plain key: the short cuts. */
+			used = len == 0        ? 0
+			       : r->depth == 1 ? rdb_fast_object(r, p, len)
+			                       : rdb_fast_entries(r, p, len);
 			if (used == 0) {
 				r->stalled = 0;
 				used = rdb_step(r, p, len);

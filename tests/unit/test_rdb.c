@@ -501,6 +501,65 @@ test_containers(void **state)
 	buf_free(&b);
 }
 
+/*
+ * Plain keys whose entries the walk takes whole from the chunk (all but the
+ * last), against the same bytes a byte at a time: a NaN score, integer
+ * members equal to text ones, and a member too long for the duplicate check.
+ */
+static void
+test_plain_entries(void **state)
+{
+	struct buf b = BUF_INIT, big = BUF_INIT;
+	struct rdb_result whole, chunked;
+
+	(void)state;
+	begin(&b, "0010");
+	buf_addc(&b, 5); /* zset-v2, a NaN score first */
+	PUT_S(&b, "z");
+	put_len(&b, 3);
+	PUT_S(&b, "m1");
+	buf_add(&b, "\0\0\0\0\0\0\xf8\x7f", 8);
+	PUT_S(&b, "m2");
+	buf_add(&b, "\0\0\0\0\0\0\xf0\x3f", 8);
+	PUT_S(&b, "m3");
+	buf_add(&b, "\0\0\0\0\0\0\0\x40", 8);
+	end(&b);
+	expect(b.data, b.len, RDB_CORRUPT, "sorted set with a NaN score at offset 16");
+	begin(&b, "0010");
+	buf_addc(&b, 4); /* hash: field 12 as text, then as an int8, then another */
+	PUT_S(&b, "h");
+	put_len(&b, 3);
+	PUT_S(&b, "12");
+	PUT_S(&b, "a");
+	buf_add(&b, "\xc0\x0c", 2);
+	PUT_S(&b, "b");
+	PUT_S(&b, "c");
+	PUT_S(&b, "d");
+	end(&b);
+	expect(b.data, b.len, RDB_CORRUPT, "key 1 (hash, from offset 9): duplicate members");
+	/* A set of a member over RDB_BLOB_MAX, "x" and "x": the key is not checked. */
+	begin(&b, "0010");
+	buf_addc(&b, 2);
+	PUT_S(&b, "s");
+	put_len(&b, 3);
+	buf_reset(&big);
+	while (big.len < RDB_BLOB_MAX + 1)
+		buf_adds(&big, "0123456789abcdef");
+	put_str(&b, big.data, big.len);
+	PUT_S(&b, "x");
+	PUT_S(&b, "x");
+	end(&b);
+	run(b.data, b.len, 0, &whole);
+	run(b.data, b.len, 4093, &chunked);
+	assert_int_equal(whole.status, RDB_OK);
+	assert_non_null(strstr(whole.detail, "1 keys too large for the duplicate check"));
+	assert_string_equal(whole.detail, chunked.detail);
+	free(whole.detail);
+	free(chunked.detail);
+	buf_free(&big);
+	buf_free(&b);
+}
+
 /* Inputs the fuzzer once found a bug with; each must get one verdict in every chunking. */
 static void
 test_fuzz_regressions(void **state)
@@ -531,7 +590,7 @@ main(void)
 		cmocka_unit_test(test_fuzz_regressions),    cmocka_unit_test(test_redis_assets),
 		cmocka_unit_test(test_redis_generated),     cmocka_unit_test(test_every_damage),
 		cmocka_unit_test(test_opcodes_and_modules), cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_containers),
+		cmocka_unit_test(test_containers),          cmocka_unit_test(test_plain_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
