@@ -387,10 +387,12 @@ rdbblob_same(const struct rdbblob_entry *a, const struct rdbblob_entry *b)
 
 	if (a->s == NULL && b->s == NULL)
 		return a->v == b->v;
-	/* The first bytes before memcmp: field names of one length mostly differ there. */
+	/* The first and last bytes before memcmp: members of one length mostly
+	 * differ there (field names, numbered members). */
 	if (a->s != NULL && b->s != NULL)
-		return a->len == b->len &&
-		       (a->len == 0 || (a->s[0] == b->s[0] && memcmp(a->s, b->s, a->len) == 0));
+		return a->len == b->len && (a->len == 0 || (a->s[0] == b->s[0] &&
+		                                            a->s[a->len - 1] == b->s[a->len - 1] &&
+		                                            memcmp(a->s, b->s, a->len) == 0));
 	i = a->s == NULL ? a : b;
 	t = a->s == NULL ? b : a;
 	n = snprintf(num, sizeof num, "%" PRId64, i->v);
