@@ -1,7 +1,7 @@
 /*
  * bench/rdbwalk: the RDB walk against BLAKE2b on one core.
  *
- *   make bench/rdbwalk && bench/rdbwalk FILE.rdb [ROUNDS]
+ *   make bench/rdbwalk && bench/rdbwalk FILE.rdb [ROUNDS [MODE]]
  *
  * Reads FILE.rdb into memory once, then, ROUNDS times (default 7, at least
  * 5 for a median), runs each of these over the same bytes in 1 MiB chunks,
@@ -17,7 +17,9 @@
  * alike; each mode's median is printed in MB/s (10^6 bytes) of thread CPU
  * time and of wall time, with walk's speed relative to blake2b's. The walk
  * must end in RDB_OK (or WARNING/UNCHECKED), or the figures mean nothing
- * and the program says so. Nothing here is a test: there are no thresholds.
+ * and the program says so. With MODE (one of the names above) only that
+ * mode runs, for a profiler (perf record, perf stat) to look at alone.
+ * Nothing here is a test: there are no thresholds.
  */
 #include "config.h"
 
@@ -149,13 +151,20 @@ main(int argc, char **argv)
 	volatile uint64_t sink = 0;
 	uint8_t *data;
 	size_t len;
-	int rounds, i, m;
+	int rounds, i, m, only = -1;
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: rdbwalk FILE.rdb [ROUNDS]\n");
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr, "usage: rdbwalk FILE.rdb [ROUNDS [MODE]]\n");
 		return 64;
 	}
-	rounds = argc == 3 ? atoi(argv[2]) : 7;
+	rounds = argc >= 3 ? atoi(argv[2]) : 7;
+	for (m = 0; argc == 4 && m < NMODES; m++)
+		if (strcmp(argv[3], mode_names[m]) == 0)
+			only = m;
+	if (argc == 4 && only < 0) {
+		fprintf(stderr, "rdbwalk: MODE is blake2b, crc32, crc64, walk or crc32+walk\n");
+		return 64;
+	}
 	if (rounds < 1 || rounds > MAX_ROUND) {
 		fprintf(stderr, "rdbwalk: ROUNDS is 1 to %d\n", MAX_ROUND);
 		return 64;
@@ -171,6 +180,8 @@ main(int argc, char **argv)
 	printf("file: %s, %zu bytes, %d rounds, modes alternating\n", argv[1], len, rounds);
 	for (i = 0; i < rounds; i++) {
 		for (m = 0; m < NMODES; m++) {
+			if (only >= 0 && m != only)
+				continue;
 			t0 = now(CLOCK_MONOTONIC);
 			c0 = now(CLOCK_THREAD_CPUTIME_ID);
 			if (run(m, data, len, &sink) != 0)
@@ -178,6 +189,13 @@ main(int argc, char **argv)
 			cpu[m][i] = now(CLOCK_THREAD_CPUTIME_ID) - c0;
 			wall[m][i] = now(CLOCK_MONOTONIC) - t0;
 		}
+	}
+	if (only >= 0) {
+		printf("%-10s  %7.1f MB/s cpu  %7.1f MB/s wall  (median of %d)\n", mode_names[only],
+		       (double)len / 1e6 / median(cpu[only], rounds),
+		       (double)len / 1e6 / median(wall[only], rounds), rounds);
+		free(data);
+		return 0;
 	}
 	for (m = 0; m < NMODES; m++) {
 		mcpu[m] = (double)len / 1e6 / median(cpu[m], rounds);
