@@ -590,6 +590,7 @@ rdb_lzf(struct rdb_check *r, const uint8_t *p, size_t k)
 	unsigned ctrl = r->lzf_ctrl, ref = r->lzf_len;
 	int state = r->lzf_state, bad = r->lzf_bad;
 	uint8_t *blob = r->blob_keep ? r->blob : NULL, *o;
+	const uint8_t *src;
 	size_t i = 0, take;
 
 	while (i < k && !bad) {
@@ -629,11 +630,12 @@ rdb_lzf(struct rdb_check *r, const uint8_t *p, size_t k)
 			/* A copy that overlaps its source repeats it: byte by byte then. */
 			if (blob != NULL) {
 				o = blob + out;
+				src = o - dist;
 				if (dist >= len)
-					memcpy(o, o - dist, (size_t)len);
+					memcpy(o, src, (size_t)len);
 				else
 					for (j = 0; j < len; j++)
-						o[j] = o[j - dist];
+						o[j] = src[j];
 			}
 			out += len;
 			state = 0;

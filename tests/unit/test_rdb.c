@@ -358,6 +358,9 @@ static void
 test_strings(void **state)
 {
 	static const uint8_t lzf[] = { 0x02, 'a', 'b', 'c', 0x80, 0x02 }; /* "abcabcabc" */
+	static const uint8_t lzf_lp[] = { 0x07, 0x13, 0,    0,    0,    0x02, 0,
+		                          0x84, 'a',  0x20, 0x00, 0x01, 0x05, 0x84,
+		                          0x20, 0x05, 0x02, 'b',  0x05, 0xff };
 	struct buf b = BUF_INIT;
 	uint8_t bad[sizeof lzf];
 
@@ -390,6 +393,18 @@ test_strings(void **state)
 	buf_add(&b, bad, sizeof bad);
 	end(&b);
 	expect(b.data, b.len, RDB_CORRUPT, "LZF string does not decompress");
+	/* A set listpack of "aaaa" and "aaab" compressed with an overlapping
+	 * back-reference (distance 1, three bytes) and a plain one: the copies
+	 * into the container must give back the listpack. */
+	begin(&b, "0010");
+	buf_addc(&b, 20);
+	PUT_S(&b, "s");
+	buf_addc(&b, (char)0xc3);
+	put_len(&b, sizeof lzf_lp);
+	put_len(&b, 19);
+	buf_add(&b, lzf_lp, sizeof lzf_lp);
+	end(&b);
+	expect(b.data, b.len, RDB_OK, "rdb: version 10, 1 keys");
 	begin(&b, "0009");
 	buf_addc(&b, 0x00);
 	PUT_S(&b, "k");
@@ -575,11 +590,19 @@ test_fuzz_regressions(void **state)
 		0xe9, 0x32, 0x95, 0x00, 0x81, 0x00, 0x00, 0x01, 0x6c, 0x6c, 0x6f, 0x32, 0x95, 0x00,
 		0x00, 0x00, 0x01, 0x00, 0xff, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
 	};
+	/* A hash member compressed with an overlapping back-reference, cut short:
+	 * the copy indexed the blob with an unsigned offset that wrapped. */
+	static const uint8_t lzf_overlap[] = { 'R',  'E',  'D',  'I',  'S',  '0',  '0',
+		                               '0',  '1',  0x04, 0x00, 0x02, 0xc3, 0x10,
+		                               0x22, 0x00, 0x30, 0x60, 0x00 };
 	struct rdb_result r;
 
 	(void)state;
 	check(dup_sort_null, sizeof dup_sort_null, &r);
 	assert_int_not_equal(r.status, RDB_OK);
+	free(r.detail);
+	check(lzf_overlap, sizeof lzf_overlap, &r);
+	assert_int_equal(r.status, RDB_CORRUPT);
 	free(r.detail);
 }
 
