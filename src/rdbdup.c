@@ -1,8 +1,8 @@
 /*
  * rdbdup: duplicate members by sorted 64-bit hashes (see rdbdup.h).
  *
- * Sorting the hashes of large plain keys was most of the walk's time with
- * qsort. The hashes are uniform, so one counting pass by their top log2 n
+ * Sorting the hashes of large plain keys with qsort was the largest part
+ * of the walk's time on them. The hashes are uniform, so one counting pass by their top log2 n
  * bits puts them in buckets of one or two, and a single insertion sort
  * over the whole array then finishes in linear time; that needs n more
  * words and n counters, so it is used up to RDBDUP_BUCKETED hashes. Above
