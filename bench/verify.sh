@@ -17,7 +17,12 @@
 #   C  b2sum of every file alone.
 # Prints each run, the medians, A/B, A/C and A's peak RSS. Times are wall
 # clock; the machine may be shared, so only the alternation and the median
-# make the ratios fair. Nothing here is a test: there are no thresholds.
+# make the ratios fair. Each run's CPU time (user + system) is printed too,
+# and the ratio of the median CPU times: where another session keeps a core
+# busy, the kernel's autogroup scheduling gives each session an equal share
+# whatever the nice values, A's threads get about one core between them,
+# and A/B tends to that CPU ratio; with both cores free, A/B is well below it.
+# Nothing here is a test: there are no thresholds.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 export srcdir=$here
@@ -83,55 +88,67 @@ max_age = 3650d
 CONF
 
 now() { date +%s.%N; }
+# CPU seconds (user + system) of the waited-for children of the shell with
+# PID $1 so far (cutime and cstime of /proc/PID/stat, after the command name).
+child_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($14 + $15) / hz }' "/proc/$1/stat"; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+# Each prints its wall time and CPU time; A also its peak RSS.
 run_a() {
-	local t0 t1 rss rc=0
+	local t0 t1 out rc=0
 	t0=$(now)
-	rss=$( { /usr/bin/time -f '%M' "$bin" -q -c "$conf" verify >/dev/null; } 2>&1 | tail -n 1) || rc=$?
+	out=$( { /usr/bin/time -f '%M %U %S' "$bin" -q -c "$conf" verify >/dev/null; } 2>&1 | tail -n 1) || rc=$?
 	t1=$(now)
 	((rc == 0)) || { echo "bench: A failed (exit $rc)" >&2; exit 1; }
-	echo "$(echo "$t1 - $t0" | bc) $rss"
+	read -r rss user sys <<<"$out"
+	echo "$(echo "$t1 - $t0" | bc) $(echo "$user + $sys" | bc) $rss"
 }
 
 run_b() {
-	local t0 t1
+	local t0 t1 c0 me=$BASHPID
+	c0=$(child_cpu "$me")
 	t0=$(now)
 	b2sum "$blob" "$rdb" "$dump" >/dev/null
 	gzip -t "$dump"
 	redis-check-rdb "$rdb" >/dev/null
 	t1=$(now)
-	echo "$t1 - $t0" | bc
+	echo "$(echo "$t1 - $t0" | bc) $(echo "$(child_cpu "$me") - $c0" | bc)"
 }
 
 run_c() {
-	local t0 t1
+	local t0 t1 c0 me=$BASHPID
+	c0=$(child_cpu "$me")
 	t0=$(now)
 	b2sum "$blob" "$rdb" "$dump" >/dev/null
 	t1=$(now)
-	echo "$t1 - $t0" | bc
+	echo "$(echo "$t1 - $t0" | bc) $(echo "$(child_cpu "$me") - $c0" | bc)"
 }
 
 # Page cache warm, and the manifest recorded, before anything is timed.
 cat "$blob" "$rdb" "$dump" >/dev/null
 "$bin" -q -c "$conf" verify >/dev/null || { echo "bench: the first verify failed" >&2; exit 1; }
-for f in a b c rss; do : >"$HARNESS_DIR/$f"; done
+for f in a b c acpu bcpu ccpu rss; do : >"$HARNESS_DIR/$f"; done
 for i in $(seq 1 "$runs"); do
-	out=$(run_a)
-	read -r a rss <<<"$out"
-	b=$(run_b)
-	c=$(run_c)
-	echo "$a" >>"$HARNESS_DIR/a"
-	echo "$rss" >>"$HARNESS_DIR/rss"
-	echo "$b" >>"$HARNESS_DIR/b"
-	echo "$c" >>"$HARNESS_DIR/c"
-	printf 'run %d: A %.3f s (peak RSS %d KiB)  B %.3f s  C %.3f s\n' "$i" "$a" "$rss" "$b" "$c"
+	out=$(run_a) # a failed A ends the bench here (set -e)
+	read -r a acpu rss <<<"$out"
+	out=$(run_b)
+	read -r b bcpu <<<"$out"
+	out=$(run_c)
+	read -r c ccpu <<<"$out"
+	for f in a acpu rss b bcpu c ccpu; do echo "${!f}" >>"$HARNESS_DIR/$f"; done
+	printf 'run %d: A %.3f s (cpu %.2f s, peak RSS %d KiB)  B %.3f s (cpu %.2f s)  C %.3f s (cpu %.2f s)\n' \
+		"$i" "$a" "$acpu" "$rss" "$b" "$bcpu" "$c" "$ccpu"
 done
 ma=$(median <"$HARNESS_DIR/a")
 mb=$(median <"$HARNESS_DIR/b")
 mc=$(median <"$HARNESS_DIR/c")
+macpu=$(median <"$HARNESS_DIR/acpu")
+mbcpu=$(median <"$HARNESS_DIR/bcpu")
+mccpu=$(median <"$HARNESS_DIR/ccpu")
 mr=$(sort -n "$HARNESS_DIR/rss" | tail -n 1)
 printf 'set: %s\n' "$(du -sh "$set_dir" | cut -f1)"
-printf 'median A %.3f s  B %.3f s  C %.3f s\n' "$ma" "$mb" "$mc"
+printf 'median A %.3f s  B %.3f s  C %.3f s  (cpu: A %.2f s  B %.2f s  C %.2f s)\n' \
+	"$ma" "$mb" "$mc" "$macpu" "$mbcpu" "$mccpu"
 printf 'A/B %.3f (required <= 0.5, goal <= 0.35)  A/C %.3f (goal <= 0.6)  A peak RSS %d KiB (max of runs; limit 32768)\n' \
 	"$(echo "$ma / $mb" | bc -l)" "$(echo "$ma / $mc" | bc -l)" "$mr"
+printf 'by CPU time: A/B %.3f  A/C %.3f\n' "$(echo "$macpu / $mbcpu" | bc -l)" "$(echo "$macpu / $mccpu" | bc -l)"

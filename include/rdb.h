@@ -63,11 +63,4 @@ uint64_t rdb_check_end(const struct rdb_check *r);
 void rdb_check_final(struct rdb_check *r, struct rdb_result *res);
 void rdb_check_free(struct rdb_check *r);
 
-/*
- * Redis's CRC64 (Jones polynomial, reflected, no final xor; the value of
- * "123456789" is 0xe9c6d914c4b8d9ca). Start with crc = 0 and pass the result
- * back in for the next chunk.
- */
-uint64_t rdb_crc64(uint64_t crc, const void *data, size_t len);
-
 #endif

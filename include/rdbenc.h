@@ -4,7 +4,7 @@
  * key instead of executing commands. Pure code: no I/O.
  *
  * A payload is the RDB object type, the object in its RDB encoding, the
- * 2-byte RDB version and the CRC-64 of all that (rdb_crc64). Which
+ * 2-byte RDB version and the CRC-64 of all that (crc_64). Which
  * encoding a server expects is not guessed from its version string: the
  * caller fills struct rdbenc_server from what the server itself answered (the
  * type byte and trailer of a DUMP, the limits seen through OBJECT ENCODING),

@@ -230,20 +230,45 @@ rdbblob_backlen_size(size_t l)
 	return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
 }
 
-/* Size of the entry at lp[off] (encoding, data, back-length) and its value; 0 when invalid. */
+/*
+ * The back-length at the end of an entry of total bytes at p, read
+ * backwards as lpDecodeBacklen does (up to 5 bytes, 7 bits each, while the
+ * high bit is set), equals enclen. Usually it is one byte below 128.
+ */
+static inline int __attribute__((always_inline))
+rdbblob_lp_backlen_ok(const uint8_t *p, size_t total, size_t enclen)
+{
+	uint64_t back = 0;
+	size_t i;
+	uint8_t b;
+
+	if (p[total - 1] < 128)
+		return p[total - 1] == enclen;
+	for (i = 0; i < 5; i++) {
+		if (i >= total)
+			return 0; /* the back-length would start before the entry */
+		b = p[total - 1 - i];
+		back |= (uint64_t)(b & 127) << (7 * i);
+		if (!(b & 128))
+			return back == enclen;
+	}
+	return 0;
+}
+
+/*
+ * Size of the entry at lp[off] (encoding, data, back-length), its value in
+ * *e (every field set); 0 when invalid.
+ */
 static inline size_t __attribute__((always_inline))
 rdbblob_lp_entry(const uint8_t *lp, size_t size, size_t off, struct rdbblob_entry *e)
 {
-	size_t last = size - 1, hdr = 1, len = 0, enclen, total, i;
+	size_t room = size - 1 - off, hdr = 1, len = 0, enclen, total;
 	const uint8_t *p = lp + off;
-	uint64_t back = 0;
 	uint8_t b = p[0];
-	int shift = 0, intlen = 0;
+	int intlen = 0;
 
-	e->s = NULL;
-	e->v = 0;
 	if ((b & 0x80) == 0)
-		e->v = b & 0x7f;
+		intlen = -2; /* 7-bit unsigned in the encoding byte */
 	else if ((b & 0xc0) == 0x80)
 		len = b & 0x3f;
 	else if ((b & 0xe0) == 0xc0)
@@ -256,7 +281,7 @@ rdbblob_lp_entry(const uint8_t *lp, size_t size, size_t off, struct rdbblob_entr
 		intlen = b == 0xf1 ? 2 : b == 0xf2 ? 3 : b == 0xf3 ? 4 : 8;
 	else
 		return 0;
-	if (off + hdr > last)
+	if (hdr > room)
 		return 0;
 	if (hdr == 2)
 		len = (size_t)(b & 0x0f) << 8 | p[1];
@@ -268,29 +293,22 @@ rdbblob_lp_entry(const uint8_t *lp, size_t size, size_t off, struct rdbblob_entr
 		len = (size_t)intlen;
 	enclen = hdr + len;
 	total = enclen + rdbblob_backlen_size(enclen);
-	if (total > last - off)
+	if (total > room || !rdbblob_lp_backlen_ok(p, total, enclen))
 		return 0;
-	/* The back-length, read backwards from the entry's last byte, must match. */
-	for (i = 0; i < 5; i++) {
-		if (i >= total)
-			return 0; /* the back-length would start before the entry */
-		b = p[total - 1 - i];
-		back |= (uint64_t)(b & 127) << shift;
-		if (!(b & 128))
-			break;
-		shift += 7;
-	}
-	if (i == 5 || back != enclen)
-		return 0;
-	if (intlen == -1) {
-		e->v = (int64_t)((p[0] & 0x1f) << 8 | p[1]);
+	e->s = NULL;
+	e->len = 0;
+	if (intlen == -2) {
+		e->v = b;
+	} else if (intlen == -1) {
+		e->v = (int64_t)((b & 0x1f) << 8 | p[1]);
 		if (e->v >= 1 << 12)
 			e->v -= 1 << 13;
 	} else if (intlen > 0) {
 		e->v = rdbblob_sle(p + 1, intlen);
-	} else if ((p[0] & 0x80) != 0) {
+	} else {
 		e->s = p + hdr;
 		e->len = (uint32_t)len;
+		e->v = 0;
 	}
 	return total;
 }
@@ -298,9 +316,10 @@ rdbblob_lp_entry(const uint8_t *lp, size_t size, size_t off, struct rdbblob_entr
 static const char *
 rdbblob_listpack(const uint8_t *lp, size_t size, struct rdbblob_list *l)
 {
-	size_t off = LP_HEADER, n;
+	size_t off = LP_HEADER, k, n = l->n, cap = l->cap;
+	struct rdbblob_entry *v = l->v;
+	const char *err = NULL;
 	unsigned numele;
-	struct rdbblob_entry e;
 
 	if (size < LP_HEADER + 1)
 		return "shorter than a listpack header";
@@ -309,14 +328,25 @@ rdbblob_listpack(const uint8_t *lp, size_t size, struct rdbblob_list *l)
 	if (lp[size - 1] != LP_EOF)
 		return "listpack does not end in 0xff";
 	numele = rdbblob_le16(lp + 4);
+	/* The list in locals: stores into its entries cannot then be taken to change n. */
 	while (lp[off] != LP_EOF) {
-		n = rdbblob_lp_entry(lp, size, off, &e);
-		if (n == 0)
-			return "listpack entry badly encoded, past the end, or with a wrong "
-			       "back-length";
-		rdbblob_push(l, e.s, e.len, e.v);
-		off += n;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		if ((k = rdbblob_lp_entry(lp, size, off, &v[n])) == 0) {
+			err = "listpack entry badly encoded, past the end, or with a wrong "
+			      "back-length";
+			break;
+		}
+		n++;
+		off += k;
 	}
+	l->v = v;
+	l->n = n;
+	l->cap = cap;
+	if (err != NULL)
+		return err;
 	if (off != size - 1)
 		return "listpack terminator before the end";
 	if (numele != LP_NUM_UNKNOWN && numele != l->n)
@@ -357,8 +387,12 @@ rdbblob_same(const struct rdbblob_entry *a, const struct rdbblob_entry *b)
 
 	if (a->s == NULL && b->s == NULL)
 		return a->v == b->v;
+	/* The first and last bytes before memcmp: members of one length mostly
+	 * differ there (field names, numbered members). */
 	if (a->s != NULL && b->s != NULL)
-		return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+		return a->len == b->len && (a->len == 0 || (a->s[0] == b->s[0] &&
+		                                            a->s[a->len - 1] == b->s[a->len - 1] &&
+		                                            memcmp(a->s, b->s, a->len) == 0));
 	i = a->s == NULL ? a : b;
 	t = a->s == NULL ? b : a;
 	n = snprintf(num, sizeof num, "%" PRId64, i->v);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rdb.h"
+#include "crc.h"
 #include "rdbenc.h"
 
 /*
@@ -123,7 +123,7 @@ rdbenc_finish(struct buf *out, size_t start, const struct rdbenc_server *srv)
 	uint64_t crc;
 
 	rdbenc_le(out, srv->rdb_version, 2);
-	crc = rdb_crc64(0, out->data + start, out->len - start);
+	crc = crc_64(0, out->data + start, out->len - start);
 	rdbenc_le(out, crc, 8);
 }
 
@@ -407,7 +407,7 @@ rdbenc_trailer(const char *payload, size_t len, unsigned *version)
 		return -1;
 	for (i = 0; i < 8; i++)
 		want |= (uint64_t)p[len - 8 + (size_t)i] << (8 * i);
-	if (rdb_crc64(0, payload, len - 8) != want)
+	if (crc_64(0, payload, len - 8) != want)
 		return -1;
 	*version = (unsigned)p[len - 10] | ((unsigned)p[len - 9] << 8);
 	return 0;

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "crc.h"
 #include "formats.h"
 #include "rdb.h"
 #include "xmalloc.h"
@@ -175,7 +176,7 @@ test_rdb_real_dumps(void **state)
 	(void)state;
 	read_fixture("formats/dump.rdb", &b);
 	snprintf(want, sizeof want, "crc64 0x%016llx ok",
-	         (unsigned long long)rdb_crc64(0, b.data, b.len - 8));
+	         (unsigned long long)crc_64(0, b.data, b.len - 8));
 	expect(FORMATS_RDB, b.data, b.len, FORMATS_OK, want);
 	expect(FORMATS_RDB, b.data, b.len, FORMATS_OK, "rdb: version 10, 9 keys,");
 	/* Saved by redis-server --rdbchecksum no. */
@@ -196,11 +197,11 @@ test_rdb_damaged(void **state)
 	(void)state;
 	read_fixture("formats/dump.rdb", &b);
 	/* Inside the value of "greeting": the structure holds, the CRC does not. */
-	stored = rdb_crc64(0, b.data, b.len - 8);
+	stored = crc_64(0, b.data, b.len - 8);
 	b.data[0x62] ^= 0x20;
 	want = xasprintf("rdb: crc64 mismatch (stored 0x%016llx, computed 0x%016llx)",
 	                 (unsigned long long)stored,
-	                 (unsigned long long)rdb_crc64(0, b.data, b.len - 8));
+	                 (unsigned long long)crc_64(0, b.data, b.len - 8));
 	expect(FORMATS_RDB, b.data, b.len, FORMATS_CORRUPT, want);
 	free(want);
 	b.data[0x62] ^= 0x20;
@@ -253,7 +254,7 @@ test_rdb_large_generated(void **state)
 		p[13 + i] = (uint8_t)((uint64_t)body >> (56 - 8 * i));
 	fill_random(p + head, body, 5);
 	p[head + body] = 0xff;
-	put_le64(p + len - 8, rdb_crc64(0, p, len - 8));
+	put_le64(p + len - 8, crc_64(0, p, len - 8));
 	c = formats_check_init(FORMATS_RDB);
 	for (off = 0; off < len; off += n) {
 		n = len - off < 1024 * 1024 ? len - off : 1024 * 1024;

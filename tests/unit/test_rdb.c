@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "crc.h"
 #include "rdb.h"
 #include "xmalloc.h"
 
@@ -80,46 +81,6 @@ expect(const void *data, size_t len, enum rdb_status want, const char *needle)
 	if (r.status != want || strstr(r.detail, needle) == NULL)
 		fail_msg("got %d \"%s\", want %d with \"%s\"", r.status, r.detail, want, needle);
 	free(r.detail);
-}
-
-/* ---- CRC64 ---- */
-
-static uint64_t
-crc64_bitwise(uint64_t crc, const uint8_t *p, size_t len)
-{
-	int k;
-
-	while (len-- > 0) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? crc >> 1 ^ 0x95ac9329ac4bc9b5ull : crc >> 1;
-	}
-	return crc;
-}
-
-static void
-test_crc64(void **state)
-{
-	uint8_t data[1100];
-	size_t off, len, split, i;
-	uint64_t want;
-
-	(void)state;
-	assert_true(rdb_crc64(0, "123456789", 9) == 0xe9c6d914c4b8d9caull);
-	assert_true(rdb_crc64(0, "", 0) == 0);
-	for (i = 0; i < sizeof data; i++)
-		data[i] = (uint8_t)(i * 131 + 7);
-	/* Every alignment and every tail length of the slicing loop. */
-	for (off = 0; off < 16; off++) {
-		for (len = 0; len < 70; len++) {
-			want = crc64_bitwise(0, data + off, len);
-			assert_true(rdb_crc64(0, data + off, len) == want);
-		}
-	}
-	want = crc64_bitwise(0, data, 1024);
-	for (split = 0; split <= 1024; split += 37)
-		assert_true(rdb_crc64(rdb_crc64(0, data, split), data + split, 1024 - split) ==
-		            want);
 }
 
 /* ---- the reference verdicts ---- */
@@ -191,7 +152,11 @@ test_redis_generated(void **state)
 	buf_free(&b);
 }
 
-/* Every flipped bit and every cut of a real dump is caught; extra bytes are a warning. */
+/*
+ * Every flipped bit and every cut of a real dump is caught, with the same
+ * words in every chunking (whole objects take the walk's short cut, bytes
+ * one at a time never do); extra bytes are a warning.
+ */
 static void
 test_every_damage(void **state)
 {
@@ -205,7 +170,7 @@ test_every_damage(void **state)
 	for (i = 0; i < b.len; i++) {
 		for (bit = 0; bit < 8; bit += 3) {
 			b.data[i] ^= (char)(1 << bit);
-			run(b.data, b.len, 0, &r);
+			check(b.data, b.len, &r);
 			if (r.status != RDB_CORRUPT)
 				fail_msg("bit %d of byte %zu flipped: \"%s\"", bit, i, r.detail);
 			free(r.detail);
@@ -213,7 +178,7 @@ test_every_damage(void **state)
 		}
 	}
 	for (i = 0; i < b.len; i++) {
-		run(b.data, i, 7, &r);
+		check(b.data, i, &r);
 		if (r.status != RDB_CORRUPT)
 			fail_msg("cut at %zu: \"%s\"", i, r.detail);
 		free(r.detail);
@@ -299,7 +264,7 @@ end(struct buf *b)
 	int i;
 
 	buf_addc(b, (char)0xff);
-	crc = rdb_crc64(0, b->data, b->len);
+	crc = crc_64(0, b->data, b->len);
 	for (i = 0; i < 8; i++)
 		buf_addc(b, (char)(crc >> (8 * i)));
 }
@@ -393,6 +358,9 @@ static void
 test_strings(void **state)
 {
 	static const uint8_t lzf[] = { 0x02, 'a', 'b', 'c', 0x80, 0x02 }; /* "abcabcabc" */
+	static const uint8_t lzf_lp[] = { 0x07, 0x13, 0,    0,    0,    0x02, 0,
+		                          0x84, 'a',  0x20, 0x00, 0x01, 0x05, 0x84,
+		                          0x20, 0x05, 0x02, 'b',  0x05, 0xff };
 	struct buf b = BUF_INIT;
 	uint8_t bad[sizeof lzf];
 
@@ -425,6 +393,18 @@ test_strings(void **state)
 	buf_add(&b, bad, sizeof bad);
 	end(&b);
 	expect(b.data, b.len, RDB_CORRUPT, "LZF string does not decompress");
+	/* A set listpack of "aaaa" and "aaab" compressed with an overlapping
+	 * back-reference (distance 1, three bytes) and a plain one: the copies
+	 * into the container must give back the listpack. */
+	begin(&b, "0010");
+	buf_addc(&b, 20);
+	PUT_S(&b, "s");
+	buf_addc(&b, (char)0xc3);
+	put_len(&b, sizeof lzf_lp);
+	put_len(&b, 19);
+	buf_add(&b, lzf_lp, sizeof lzf_lp);
+	end(&b);
+	expect(b.data, b.len, RDB_OK, "rdb: version 10, 1 keys");
 	begin(&b, "0009");
 	buf_addc(&b, 0x00);
 	PUT_S(&b, "k");
@@ -536,6 +516,65 @@ test_containers(void **state)
 	buf_free(&b);
 }
 
+/*
+ * Plain keys whose entries the walk takes whole from the chunk (all but the
+ * last), against the same bytes a byte at a time: a NaN score, integer
+ * members equal to text ones, and a member too long for the duplicate check.
+ */
+static void
+test_plain_entries(void **state)
+{
+	struct buf b = BUF_INIT, big = BUF_INIT;
+	struct rdb_result whole, chunked;
+
+	(void)state;
+	begin(&b, "0010");
+	buf_addc(&b, 5); /* zset-v2, a NaN score first */
+	PUT_S(&b, "z");
+	put_len(&b, 3);
+	PUT_S(&b, "m1");
+	buf_add(&b, "\0\0\0\0\0\0\xf8\x7f", 8);
+	PUT_S(&b, "m2");
+	buf_add(&b, "\0\0\0\0\0\0\xf0\x3f", 8);
+	PUT_S(&b, "m3");
+	buf_add(&b, "\0\0\0\0\0\0\0\x40", 8);
+	end(&b);
+	expect(b.data, b.len, RDB_CORRUPT, "sorted set with a NaN score at offset 16");
+	begin(&b, "0010");
+	buf_addc(&b, 4); /* hash: field 12 as text, then as an int8, then another */
+	PUT_S(&b, "h");
+	put_len(&b, 3);
+	PUT_S(&b, "12");
+	PUT_S(&b, "a");
+	buf_add(&b, "\xc0\x0c", 2);
+	PUT_S(&b, "b");
+	PUT_S(&b, "c");
+	PUT_S(&b, "d");
+	end(&b);
+	expect(b.data, b.len, RDB_CORRUPT, "key 1 (hash, from offset 9): duplicate members");
+	/* A set of a member over RDB_BLOB_MAX, "x" and "x": the key is not checked. */
+	begin(&b, "0010");
+	buf_addc(&b, 2);
+	PUT_S(&b, "s");
+	put_len(&b, 3);
+	buf_reset(&big);
+	while (big.len < RDB_BLOB_MAX + 1)
+		buf_adds(&big, "0123456789abcdef");
+	put_str(&b, big.data, big.len);
+	PUT_S(&b, "x");
+	PUT_S(&b, "x");
+	end(&b);
+	run(b.data, b.len, 0, &whole);
+	run(b.data, b.len, 4093, &chunked);
+	assert_int_equal(whole.status, RDB_OK);
+	assert_non_null(strstr(whole.detail, "1 keys too large for the duplicate check"));
+	assert_string_equal(whole.detail, chunked.detail);
+	free(whole.detail);
+	free(chunked.detail);
+	buf_free(&big);
+	buf_free(&b);
+}
+
 /* Inputs the fuzzer once found a bug with; each must get one verdict in every chunking. */
 static void
 test_fuzz_regressions(void **state)
@@ -551,11 +590,19 @@ test_fuzz_regressions(void **state)
 		0xe9, 0x32, 0x95, 0x00, 0x81, 0x00, 0x00, 0x01, 0x6c, 0x6c, 0x6f, 0x32, 0x95, 0x00,
 		0x00, 0x00, 0x01, 0x00, 0xff, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
 	};
+	/* A hash member compressed with an overlapping back-reference, cut short:
+	 * the copy indexed the blob with an unsigned offset that wrapped. */
+	static const uint8_t lzf_overlap[] = { 'R',  'E',  'D',  'I',  'S',  '0',  '0',
+		                               '0',  '1',  0x04, 0x00, 0x02, 0xc3, 0x10,
+		                               0x22, 0x00, 0x30, 0x60, 0x00 };
 	struct rdb_result r;
 
 	(void)state;
 	check(dup_sort_null, sizeof dup_sort_null, &r);
 	assert_int_not_equal(r.status, RDB_OK);
+	free(r.detail);
+	check(lzf_overlap, sizeof lzf_overlap, &r);
+	assert_int_equal(r.status, RDB_CORRUPT);
 	free(r.detail);
 }
 
@@ -563,10 +610,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fuzz_regressions), cmocka_unit_test(test_crc64),
-		cmocka_unit_test(test_redis_assets),     cmocka_unit_test(test_redis_generated),
-		cmocka_unit_test(test_every_damage),     cmocka_unit_test(test_opcodes_and_modules),
-		cmocka_unit_test(test_strings),          cmocka_unit_test(test_containers),
+		cmocka_unit_test(test_fuzz_regressions),    cmocka_unit_test(test_redis_assets),
+		cmocka_unit_test(test_redis_generated),     cmocka_unit_test(test_every_damage),
+		cmocka_unit_test(test_opcodes_and_modules), cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_containers),          cmocka_unit_test(test_plain_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
