@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "formats.h"
 #include "pqfooter.h"
+#include "fileio.h"
 #include "xmalloc.h"
 
 static const size_t chunkings[] = { 0, 1, 7, 4096 };
@@ -29,16 +30,11 @@ static const size_t chunkings[] = { 0, 1, 7, 4096 };
 static void
 read_file(const char *path, struct buf *out)
 {
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
+	char *cause = NULL;
 
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
 	buf_reset(out);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(out, chunk, n);
-	fclose(f);
+	if (fileio_read(path, 16 * 1024 * 1024, out, &cause) != 0)
+		fail_msg("cannot read %s: %s", path, cause != NULL ? cause : "missing");
 }
 
 static enum formats_status

@@ -22,6 +22,7 @@
 #include "formats.h"
 #include "pqpages.h"
 #include "tcompact.h"
+#include "fileio.h"
 #include "xmalloc.h"
 #include "zstream.h"
 
@@ -611,17 +612,11 @@ test_many_pages(void **state)
 static void
 read_fixture(const char *name, struct buf *out)
 {
-	char *path = xasprintf("%s/parquet-testing/%s", TEST_DATA_DIR, name);
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
+	char *path = xasprintf("%s/parquet-testing/%s", TEST_DATA_DIR, name), *cause = NULL;
 
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
 	buf_reset(out);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(out, chunk, n);
-	fclose(f);
+	if (fileio_read(path, 16 * 1024 * 1024, out, &cause) != 0)
+		fail_msg("cannot read %s: %s", path, cause != NULL ? cause : "missing");
 	free(path);
 }
 
