@@ -326,11 +326,13 @@ conf_distance(const char *a, const char *b)
 static void
 conf_hint(struct buf *msg, const char *word, const char *const *cands, size_t n)
 {
-	size_t i, d, best = SIZE_MAX, limit = strlen(word) <= 4 ? 1 : 2;
+	size_t i, d, best = SIZE_MAX, len = strlen(word), limit = len <= 4 ? 1 : 2;
 	const char *pick = NULL;
 
 	for (i = 0; i < n; i++) {
-		if (cands[i] == NULL)
+		/* Lengths further apart than the limit cannot be within it. */
+		if (cands[i] == NULL || strlen(cands[i]) + limit < len ||
+		    len + limit < strlen(cands[i]))
 			continue;
 		d = conf_distance(word, cands[i]);
 		if (d < best)
