@@ -12,6 +12,11 @@
 #                                        A, so "commands commands@1000" compares
 #                                        the automatic batch size with 1,000 rows
 #   WORKERS=4 BATCH_ROWS=1000            written into [warm] only when set
+#   PIN=1                                Redis alone on the last CPU, the rest on
+#                                        the others (a Redis host of its own)
+#   A_WRAP="strace -f -tt -o F"          a command prefix for A (profiling)
+#   TIMELINE=1                           after each A, where Redis sat idle
+#                                        (bench/redisbusy.py: start, middle, tail)
 #
 # Starts MariaDB and Redis as an operator would, each with its own datadir and
 # config file under a temporary directory (not the test harness), both on
@@ -35,6 +40,16 @@ delay=${DELAY_US:-0}
 modes=${MODES:-commands restore}
 [[ $transport == tcp || $transport == socket ]] || { echo "TRANSPORT is tcp or socket" >&2; exit 64; }
 [[ $delay == 0 || $transport == tcp ]] || { echo "DELAY_US needs TRANSPORT=tcp" >&2; exit 64; }
+
+# PIN=1: Redis alone on the last CPU, everything else on the others, as when
+# ElastiCache runs on a host of its own: Redis's CPU is then not taken by
+# MySQL or the clients, and F counts only what the contender fed it.
+own=() rest=()
+if [[ -n ${PIN:-} ]]; then
+	last=$(($(nproc) - 1))
+	[[ $last -ge 1 ]] || { echo "PIN=1 needs two CPUs" >&2; exit 64; }
+	own=(taskset -c "$last") rest=(taskset -c "0-$((last - 1))")
+fi
 
 dir=$(mktemp -d /tmp/cw-bench.XXXXXX)
 pids=()
@@ -74,8 +89,9 @@ as_user=()
 "$(sbin mariadb-install-db)" --defaults-file="$dir/my.cnf" "${as_user[@]}" \
 	--auth-root-authentication-method=socket --auth-root-socket-user="$(id -un)" \
 	--skip-test-db >"$dir/install.log" 2>&1
-"$(sbin mariadbd)" --defaults-file="$dir/my.cnf" "${as_user[@]}" </dev/null >/dev/null 2>&1 &
-pids+=($!)
+"${rest[@]}" "$(sbin mariadbd)" --defaults-file="$dir/my.cnf" "${as_user[@]}" </dev/null >/dev/null 2>&1 &
+mysqld_pid=$!
+pids+=("$mysqld_pid")
 root_sql() { mariadb --no-defaults -S "$dir/mysql/mysqld.sock" -u "$(id -un)" "$@"; }
 for _ in $(seq 1 300); do root_sql -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
 pass=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
@@ -102,7 +118,7 @@ daemonize no
 save ""
 appendonly no
 CONF
-redis-server "$dir/redis.conf" </dev/null >/dev/null 2>&1 &
+"${own[@]}" redis-server "$dir/redis.conf" </dev/null >/dev/null 2>&1 &
 redis_pid=$!
 pids+=("$redis_pid")
 rcli() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
@@ -113,10 +129,10 @@ mysql_to=$mysql_port redis_to=$redis_port
 if [[ $delay != 0 ]]; then
 	cc -O2 -o "$dir/delayproxy" "$here/bench/delayproxy.c"
 	mysql_to=$(free_port)
-	"$dir/delayproxy" "$mysql_to" "$mysql_port" "$delay" &
+	"${rest[@]}" "$dir/delayproxy" "$mysql_to" "$mysql_port" "$delay" &
 	pids+=($!)
 	redis_to=$(free_port)
-	"$dir/delayproxy" "$redis_to" "$redis_port" "$delay" &
+	"${rest[@]}" "$dir/delayproxy" "$redis_to" "$redis_port" "$delay" &
 	pids+=($!)
 	sleep 0.2
 fi
@@ -177,18 +193,37 @@ pipe_sql="SELECT CONCAT('*12\r\n\$4\r\nHSET\r\n\$', LENGTH(CONCAT('product:',id)
  '\r\n\$10\r\nupdated_at\r\n\$', LENGTH(updated_at), '\r\n', updated_at, '\r') FROM products"
 
 tck=$(getconf CLK_TCK)
-redis_cpu() { awk -v t="$tck" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$redis_pid/stat"; }
+redis_cpu() { proc_cpu "$redis_pid"; }
 now() { date +%s.%N; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# TIMELINE=1: where Redis sat idle during a run, and mysqld's CPU seconds.
+proc_cpu() { awk -v t="$tck" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
+timeline_start() {
+	[[ -n ${TIMELINE:-} ]] || return 0
+	rm -f "$dir/busy"
+	python3 "$here/bench/redisbusy.py" "$redis_pid" >"$dir/busy" &
+	busy_pid=$!
+	until [[ -s $dir/busy ]]; do sleep 0.01; done
+	mysqld_c0=$(proc_cpu "$mysqld_pid")
+}
+timeline_end() {
+	[[ -n ${TIMELINE:-} ]] || return 0
+	kill "$busy_pid"
+	wait "$busy_pid" || true
+	echo "$1 mysqld cpu $(echo "$(proc_cpu "$mysqld_pid") - $mysqld_c0" | bc)s; Redis $(tail -n 1 "$dir/busy")" >&2
+}
 
 # run_a MODE: prints wall seconds, Redis CPU seconds, peak RSS KiB, A's own CPU seconds.
 run_a() {
 	local t0 t1 c0 c1 rss
 	rcli flushall >/dev/null
+	timeline_start
 	c0=$(redis_cpu); t0=$(now)
-	rss=$( { /usr/bin/time -f '%M %U %S' "$bin" -q -c "$dir/agent-$1.conf" warm --json >"$dir/report.json"; } 2>&1 | tail -n 1)
+	rss=$( { "${rest[@]}" /usr/bin/time -f '%M %U %S' ${A_WRAP:-} "$bin" -q -c "$dir/agent-$1.conf" warm --json >"$dir/report.json"; } 2>&1 | tail -n 1)
 	rss=$(awk '{ printf "%s %.2f", $1, $2 + $3 }' <<<"$rss")
 	t1=$(now); c1=$(redis_cpu)
+	timeline_end "A[$1]"
 	[[ $(rcli dbsize) -ge $rows ]] || { echo "A ($1) wrote too few keys" >&2; exit 1; }
 	grep -q "\"write\":\"${1%@*}\"" "$dir/report.json" || { echo "A did not write with $1" >&2; exit 1; }
 	echo "$(echo "$t1 - $t0" | bc) $(echo "$c1 - $c0" | bc) $rss"
@@ -197,18 +232,20 @@ run_a() {
 run_b() {
 	local t0 t1 c0 c1
 	rcli flushall >/dev/null
+	timeline_start
 	c0=$(redis_cpu); t0=$(now)
-	MYSQL_PWD=$pass mariadb --no-defaults "${mysql_client[@]}" -u cw market_db --batch --quick \
+	MYSQL_PWD=$pass "${rest[@]}" mariadb --no-defaults "${mysql_client[@]}" -u cw market_db --batch --quick \
 		--skip-column-names --raw -e "$pipe_sql" |
-		redis-cli "${redis_client[@]}" --pipe >/dev/null
+		"${rest[@]}" redis-cli "${redis_client[@]}" --pipe >/dev/null
 	t1=$(now); c1=$(redis_cpu)
+	timeline_end B
 	[[ $(rcli dbsize) -ge $rows ]] || { echo "B wrote too few keys" >&2; exit 1; }
 	echo "$(echo "$t1 - $t0" | bc) $(echo "$c1 - $c0" | bc)"
 }
 
 ratio() { echo "scale=3; $1 / $2" | bc -l; }
 
-echo "# $(date -u +%FT%TZ) transport=$transport delay_us=$delay workers=${WORKERS:-default} batch_rows=${BATCH_ROWS:-default} $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -u +%FT%TZ) transport=$transport delay_us=$delay pin=${PIN:-0} workers=${WORKERS:-default} batch_rows=${BATCH_ROWS:-default} $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for rows in $sizes; do
 	root_sql market_db <<-SQL
 		DROP TABLE IF EXISTS products;

@@ -82,9 +82,10 @@ int mysqlsrc_fetch(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
 char *mysqlsrc_page_sql(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
                         const struct mysqlsrc_page *page);
 /*
- * The first row at or after each of n values of the first key column (up
- * to hi), in one round trip: a sample spread over the key span. Rows found
- * twice come back once. Like a page, it ends with the row that reaches
+ * The first row at or after each of n ascending values of the first key
+ * column (up to hi): a sample spread over the key span. One query when
+ * every value is a key, a second for the gaps; rows found twice come back
+ * once, not in key order. Like a page, it ends with the row that reaches
  * max_bytes (0 = no bound).
  */
 int mysqlsrc_sample_int(struct mysqlsrc *src, const struct mysqlsrc_scan *scan,
