@@ -62,7 +62,14 @@ for t in "${targets[@]}"; do
 	mkdir -p "$corpus"
 	case $t in
 	conf) cp agent.conf tests/data/conf/*.conf "$corpus/" ;;
-	formats) cp tests/data/formats/* tests/data/zstream/* "$corpus/" 2>/dev/null || true ;;
+	formats)
+		# Each sample once per checker: the target's first byte picks it (9 kinds).
+		for f in tests/data/formats/* tests/data/zstream/*; do
+			for k in 0 1 2 3 4 5 6 7 8; do
+				{ printf "\\$(printf '%03o' "$k")"; head -c 65536 "$f"; } >"$corpus/$k.$(basename "$f")"
+			done
+		done
+		;;
 	rdb)
 		# The target's first byte picks the header: even means the file as it is.
 		for f in tests/data/redis-assets/*.rdb tests/data/redis-generated/*.rdb; do
