@@ -34,6 +34,21 @@ enum awsapi_class {
 	AWSAPI_FAIL     /* any other refusal: not retried */
 };
 
+/*
+ * What an AWS error code says, whatever the service: the one table of codes
+ * that awsapi_classify and sns_classify both read.
+ */
+enum awsapi_code {
+	AWSAPI_CODE_OTHER,
+	AWSAPI_CODE_RETRY,     /* throttling, a failure on AWS's side, a timeout */
+	AWSAPI_CODE_SKEW,      /* our clock is off (also a signature error saying so) */
+	AWSAPI_CODE_AUTH,      /* the signature or the access key was refused */
+	AWSAPI_CODE_EXPIRED,   /* the session token expired */
+	AWSAPI_CODE_DENIED,    /* not authorized: an IAM action is missing */
+	AWSAPI_CODE_NOT_FOUND, /* the resource (a topic, a snapshot) does not exist */
+	AWSAPI_CODE_INVALID    /* a parameter of the request was refused */
+};
+
 struct awsapi;
 
 /*
@@ -65,6 +80,13 @@ struct awsapi_request {
 int awsapi_call(struct awsapi *a, const struct awsapi_request *req, struct buf *body,
                 enum awsapi_class *cls, char **code, char **cause);
 
+/*
+ * Splits an endpoint, scheme://host[:port][/path], into its authority (host,
+ * the caller's; sent and signed as Host) and its path (into url, "" when
+ * none); plain http only towards loopback. 0, or -1 and a cause.
+ */
+int awsapi_endpoint_split(const char *url, char **host, const char **path, char **cause);
+
 /* ---- pure pieces, for tests ---- */
 
 /*
@@ -74,6 +96,8 @@ int awsapi_call(struct awsapi *a, const struct awsapi_request *req, struct buf *
  * the caller frees them.
  */
 void awsapi_parse_error(const char *body, size_t len, char **code, char **message);
+/* code may be NULL (no code: AWSAPI_CODE_OTHER); message refines a signature error. */
+enum awsapi_code awsapi_code_kind(const char *code, const char *message);
 enum awsapi_class awsapi_classify(long status, const char *code, const char *message);
 /* The first AWSAPI_SNIPPET bytes of an answer, printable ("\xNN"), quoted; the caller frees. */
 char *awsapi_snippet(const char *body, size_t len);

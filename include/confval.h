@@ -29,6 +29,11 @@ char *confval_timezone(const char *v);
  */
 char *confval_template_walk(const char *t, char *(*fn)(const char *, void *), void *arg);
 char *confval_template(const char *v);
+/*
+ * Whether host (len bytes: a name, an IPv4 address, an IPv6 address bare or
+ * in brackets) stays on this machine, by its text alone: nothing is resolved.
+ */
+int confval_is_loopback(const char *host, size_t len);
 /* An https:// URL, or http:// to a loopback host only (tests, emulators). */
 char *confval_endpoint(const char *v);
 /* Lower-case letters, digits and hyphens. */

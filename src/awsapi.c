@@ -1,17 +1,16 @@
 /* awsapi: signed AWS API calls with retries and readable errors (see awsapi.h). */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "awsapi.h"
 #include "buf.h"
 #include "clocks.h"
+#include "confval.h"
 #include "crypto.h"
 #include "creds.h"
 #include "http.h"
@@ -48,8 +47,8 @@ awsapi_in(const char *code, const char *const *list)
 	return 0;
 }
 
-enum awsapi_class
-awsapi_classify(long status, const char *code, const char *message)
+enum awsapi_code
+awsapi_code_kind(const char *code, const char *message)
 {
 	static const char *const retry[] = { "Throttling",
 		                             "ThrottlingException",
@@ -59,6 +58,8 @@ awsapi_classify(long status, const char *code, const char *message)
 		                             "TooManyRequestsException",
 		                             "RequestLimitExceeded",
 		                             "SlowDown",
+		                             "KMSThrottling",
+		                             "KMSThrottlingException",
 		                             "InternalError",
 		                             "InternalFailure",
 		                             "ServiceUnavailable",
@@ -67,35 +68,72 @@ awsapi_classify(long status, const char *code, const char *message)
 		                             "RequestTimeoutException",
 		                             "PriorRequestNotComplete",
 		                             NULL };
+	static const char *const skew[] = { "RequestTimeTooSkewed", "RequestExpired",
+		                            "RequestInTheFuture", NULL };
+	static const char *const auth[] = {
+		"SignatureDoesNotMatch",       "InvalidSignatureException", "InvalidClientTokenId",
+		"UnrecognizedClientException", "InvalidAccessKeyId",        "AuthFailure",
+		"MissingAuthenticationToken",  "IncompleteSignature",       NULL
+	};
+	static const char *const expired[] = { "ExpiredToken", "ExpiredTokenException",
+		                               "TokenRefreshRequired", NULL };
 	static const char *const denied[] = { "AccessDenied",          "AccessDeniedException",
 		                              "UnauthorizedOperation", "AuthorizationError",
 		                              "NotAuthorized",         NULL };
-	static const char *const auth[] = { "SignatureDoesNotMatch", "InvalidSignatureException",
-		                            "InvalidClientTokenId",  "UnrecognizedClientException",
-		                            "AuthFailure",           "MissingAuthenticationToken",
-		                            "IncompleteSignature",   NULL };
-	static const char *const expired[] = { "ExpiredToken", "ExpiredTokenException",
-		                               "TokenRefreshRequired", NULL };
-	static const char *const skew[] = { "RequestTimeTooSkewed", "RequestExpired",
-		                            "RequestInTheFuture", NULL };
+	static const char *const not_found[] = { "NotFound", "NotFoundException",
+		                                 "ResourceNotFound", "ResourceNotFoundException",
+		                                 NULL };
+	static const char *const invalid[] = { "InvalidParameter",
+		                               "InvalidParameterValue",
+		                               "InvalidParameterException",
+		                               "ParameterValueInvalid",
+		                               "ValidationError",
+		                               "ValidationException",
+		                               NULL };
 
+	if (code == NULL || *code == '\0')
+		return AWSAPI_CODE_OTHER;
+	if (awsapi_in(code, retry))
+		return AWSAPI_CODE_RETRY;
+	if (awsapi_in(code, skew))
+		return AWSAPI_CODE_SKEW;
+	if (awsapi_in(code, expired))
+		return AWSAPI_CODE_EXPIRED;
+	if (awsapi_in(code, auth)) {
+		/* Some services report a stale clock as a signature error that says so. */
+		if (message != NULL && (strstr(message, "Signature expired") != NULL ||
+		                        strstr(message, "Signature not yet current") != NULL))
+			return AWSAPI_CODE_SKEW;
+		return AWSAPI_CODE_AUTH;
+	}
+	if (awsapi_in(code, denied))
+		return AWSAPI_CODE_DENIED;
+	if (awsapi_in(code, not_found))
+		return AWSAPI_CODE_NOT_FOUND;
+	if (awsapi_in(code, invalid))
+		return AWSAPI_CODE_INVALID;
+	return AWSAPI_CODE_OTHER;
+}
+
+enum awsapi_class
+awsapi_classify(long status, const char *code, const char *message)
+{
 	if (status >= 200 && status < 300)
 		return AWSAPI_OK;
-	if (code != NULL && awsapi_in(code, retry))
+	switch (awsapi_code_kind(code, message)) {
+	case AWSAPI_CODE_RETRY:
 		return AWSAPI_RETRY;
-	if (code != NULL && awsapi_in(code, expired))
+	case AWSAPI_CODE_EXPIRED:
 		return AWSAPI_EXPIRED;
-	if (code != NULL && awsapi_in(code, skew))
+	case AWSAPI_CODE_SKEW:
 		return AWSAPI_SKEW;
-	/* Some services report a stale clock as a signature error that says so. */
-	if (code != NULL && awsapi_in(code, auth) && message != NULL &&
-	    (strstr(message, "Signature expired") != NULL ||
-	     strstr(message, "Signature not yet current") != NULL))
-		return AWSAPI_SKEW;
-	if (code != NULL && awsapi_in(code, denied))
+	case AWSAPI_CODE_DENIED:
 		return AWSAPI_DENIED;
-	if (code != NULL && awsapi_in(code, auth))
+	case AWSAPI_CODE_AUTH:
 		return AWSAPI_AUTH;
+	default:
+		break;
+	}
 	if (status >= 500 || status == 429 || status == 408)
 		return AWSAPI_RETRY;
 	if (status == 403 && code == NULL)
@@ -198,28 +236,11 @@ awsapi_snippet(const char *body, size_t len)
 
 /* ---- the client --------------------------------------------------------- */
 
-static int
-awsapi_is_loopback(const char *host, size_t len)
+int
+awsapi_endpoint_split(const char *url, char **host, const char **path, char **cause)
 {
-	unsigned char a[16];
-	char ip[64];
-
-	if ((len == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-	    (len == 5 && memcmp(host, "[::1]", 5) == 0))
-		return 1;
-	if (len >= sizeof ip)
-		return 0;
-	memcpy(ip, host, len);
-	ip[len] = '\0';
-	return inet_pton(AF_INET, ip, a) == 1 && a[0] == 127;
-}
-
-/* Splits url into authority and path; plain http only towards loopback. */
-static int
-awsapi_set_endpoint(struct awsapi *a, const char *url, char **cause)
-{
-	const char *auth, *path;
-	size_t alen, hlen, plen;
+	const char *auth;
+	size_t alen, hlen;
 	int tls = strncmp(url, "https://", 8) == 0;
 
 	if (!tls && strncmp(url, "http://", 7) != 0) {
@@ -228,22 +249,34 @@ awsapi_set_endpoint(struct awsapi *a, const char *url, char **cause)
 	}
 	auth = url + (tls ? 8 : 7);
 	alen = strcspn(auth, "/?#");
-	path = auth + alen;
+	*path = auth + alen;
 	hlen = auth[0] == '[' ? strcspn(auth, "]") + 1 : strcspn(auth, ":/?#");
-	if (alen == 0 || memchr(auth, '@', alen) != NULL || strpbrk(path, "?#") != NULL) {
+	if (alen == 0 || memchr(auth, '@', alen) != NULL || strpbrk(*path, "?#") != NULL) {
 		*cause = xasprintf("endpoint %s must be scheme://host[:port][/path]", url);
 		return -1;
 	}
-	if (!tls && !awsapi_is_loopback(auth, hlen > alen ? alen : hlen)) {
+	if (!tls && !confval_is_loopback(auth, hlen > alen ? alen : hlen)) {
 		*cause = xasprintf("endpoint %s: plain http is accepted only for loopback "
 		                   "addresses",
 		                   url);
 		return -1;
 	}
+	*host = xstrndup(auth, alen);
+	return 0;
+}
+
+/* The endpoint's parts, its path without trailing '/'. */
+static int
+awsapi_set_endpoint(struct awsapi *a, const char *url, char **cause)
+{
+	const char *path;
+	size_t plen;
+
+	if (awsapi_endpoint_split(url, &a->host, &path, cause) != 0)
+		return -1;
 	plen = strlen(path);
 	while (plen > 0 && path[plen - 1] == '/')
 		plen--;
-	a->host = xstrndup(auth, alen);
 	a->path = xstrndup(path, plen);
 	a->url = xstrndup(url, (size_t)(path - url) + plen);
 	return 0;

@@ -173,8 +173,7 @@ confval_template(const char *v)
 	return confval_template_walk(v, NULL, NULL);
 }
 
-/* host is len bytes: a name, an IPv4 address or a bracketed IPv6 address. */
-static int
+int
 confval_is_loopback(const char *host, size_t len)
 {
 	unsigned char addr[16];
@@ -182,16 +181,14 @@ confval_is_loopback(const char *host, size_t len)
 
 	if (len == 9 && strncmp(host, "localhost", 9) == 0)
 		return 1;
-	if (len < 2 || len >= sizeof buf)
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
+		host++, len -= 2;
+	if (len == 0 || len >= sizeof buf)
 		return 0;
-	if (host[0] == '[' && host[len - 1] == ']') {
-		memcpy(buf, host + 1, len - 2);
-		buf[len - 2] = '\0';
-		return inet_pton(AF_INET6, buf, addr) == 1 &&
-		       memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
-	}
 	memcpy(buf, host, len);
 	buf[len] = '\0';
+	if (inet_pton(AF_INET6, buf, addr) == 1)
+		return memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
 	/* An address, not a name that merely starts with "127.". */
 	return inet_pton(AF_INET, buf, addr) == 1 && addr[0] == 127;
 }

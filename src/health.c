@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "clocks.h"
+#include "confval.h"
 #include "fileio.h"
 #include "health.h"
 #include "json.h"
@@ -21,8 +22,7 @@
 static int
 health_is_loopback(const char *host)
 {
-	return host == NULL || strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
-	       strcmp(host, "[::1]") == 0 || strncmp(host, "127.", 4) == 0;
+	return host == NULL || confval_is_loopback(host, strlen(host));
 }
 
 size_t

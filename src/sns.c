@@ -1,14 +1,13 @@
 /* sns: SNS Publish, its limits, and the classes of its errors (see sns.h). */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
+#include "awsapi.h"
 #include "buf.h"
 #include "creds.h"
 #include "http.h"
@@ -433,80 +432,25 @@ sns_reply_free(struct sns_reply *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int
-sns_in(const char *code, const char *const *list)
-{
-	for (; *list != NULL; list++) {
-		if (strcmp(code, *list) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 enum sns_class
 sns_classify(long status, const char *code, const char *message)
 {
-	static const char *const transient[] = { "Throttling",
-		                                 "ThrottlingException",
-		                                 "ThrottledException",
-		                                 "RequestThrottled",
-		                                 "RequestThrottledException",
-		                                 "TooManyRequestsException",
-		                                 "RequestLimitExceeded",
-		                                 "SlowDown",
-		                                 "InternalError",
-		                                 "InternalFailure",
-		                                 "ServiceUnavailable",
-		                                 "ServiceUnavailableException",
-		                                 "RequestTimeout",
-		                                 "RequestTimeoutException",
-		                                 "KMSThrottling",
-		                                 "KMSThrottlingException",
-		                                 "PriorRequestNotComplete",
-		                                 NULL };
-	static const char *const skew[] = { "RequestTimeTooSkewed", "RequestExpired",
-		                            "RequestInTheFuture", NULL };
-	static const char *const credentials[] = { "SignatureDoesNotMatch",
-		                                   "InvalidSignatureException",
-		                                   "AuthFailure",
-		                                   "InvalidClientTokenId",
-		                                   "UnrecognizedClientException",
-		                                   "InvalidAccessKeyId",
-		                                   "MissingAuthenticationToken",
-		                                   "ExpiredToken",
-		                                   "ExpiredTokenException",
-		                                   "TokenRefreshRequired",
-		                                   NULL };
-	static const char *const not_found[] = { "NotFound", "NotFoundException",
-		                                 "ResourceNotFound", "ResourceNotFoundException",
-		                                 NULL };
-	/* Only these say the message itself can never be taken. */
-	static const char *const message_bad[] = { "InvalidParameter",
-		                                   "InvalidParameterValue",
-		                                   "InvalidParameterException",
-		                                   "ParameterValueInvalid",
-		                                   "ValidationError",
-		                                   "ValidationException",
-		                                   NULL };
-
 	if (status >= 200 && status < 300)
 		return SNS_OK;
-	if (code != NULL && *code != '\0') {
-		if (sns_in(code, transient))
-			return SNS_TRANSIENT;
-		if (sns_in(code, skew))
-			return SNS_SKEW;
-		/* SNS reports a stale clock as a signature error whose message says so. */
-		if (sns_in(code, credentials) && message != NULL &&
-		    (strstr(message, "Signature expired") != NULL ||
-		     strstr(message, "Signature not yet current") != NULL))
-			return SNS_SKEW;
-		if (sns_in(code, credentials))
-			return SNS_CREDENTIALS;
-		if (sns_in(code, not_found))
-			return SNS_NOT_FOUND;
-		if (sns_in(code, message_bad))
-			return SNS_PERMANENT;
+	switch (awsapi_code_kind(code, message)) {
+	case AWSAPI_CODE_RETRY:
+		return SNS_TRANSIENT;
+	case AWSAPI_CODE_SKEW:
+		return SNS_SKEW;
+	case AWSAPI_CODE_AUTH:
+	case AWSAPI_CODE_EXPIRED:
+		return SNS_CREDENTIALS;
+	case AWSAPI_CODE_NOT_FOUND:
+		return SNS_NOT_FOUND;
+	case AWSAPI_CODE_INVALID: /* only these say the message itself can never be taken */
+		return SNS_PERMANENT;
+	default:
+		break;
 	}
 	if (status >= 500 || status == 429 || status == 408)
 		return SNS_TRANSIENT;
@@ -523,49 +467,14 @@ sns_classify(long status, const char *code, const char *message)
 
 /* ---- the client --------------------------------------------------------- */
 
-static int
-sns_is_loopback(const char *host, size_t len)
-{
-	struct in_addr a;
-	char ip[64];
-
-	if ((len == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-	    (len == 5 && memcmp(host, "[::1]", 5) == 0))
-		return 1;
-	if (len >= sizeof ip)
-		return 0;
-	memcpy(ip, host, len);
-	ip[len] = '\0';
-	return inet_pton(AF_INET, ip, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
-/* Splits url into authority and path; plain http only towards loopback. */
+/* The endpoint's parts; the path is "/" when the URL has none. */
 static int
 sns_set_endpoint(struct sns_client *c, const char *url, char **cause)
 {
-	const char *auth, *path;
-	size_t alen, hlen;
-	int tls = strncmp(url, "https://", 8) == 0;
+	const char *path;
 
-	if (!tls && strncmp(url, "http://", 7) != 0) {
-		*cause = xasprintf("endpoint %s is not an http(s) URL", url);
+	if (awsapi_endpoint_split(url, &c->host, &path, cause) != 0)
 		return -1;
-	}
-	auth = url + (tls ? 8 : 7);
-	alen = strcspn(auth, "/?#");
-	path = auth + alen;
-	hlen = auth[0] == '[' ? strcspn(auth, "]") + 1 : strcspn(auth, ":/?#");
-	if (alen == 0 || memchr(auth, '@', alen) != NULL || strpbrk(path, "?#") != NULL) {
-		*cause = xasprintf("endpoint %s must be scheme://host[:port][/path]", url);
-		return -1;
-	}
-	if (!tls && !sns_is_loopback(auth, hlen > alen ? alen : hlen)) {
-		*cause = xasprintf("endpoint %s: plain http is accepted only for loopback "
-		                   "addresses",
-		                   url);
-		return -1;
-	}
-	c->host = xstrndup(auth, alen);
 	c->path = xstrdup(*path != '\0' ? path : "/");
 	c->url = *path != '\0' ? xstrdup(url) : xasprintf("%s/", url);
 	return 0;

@@ -94,6 +94,20 @@ test_classify(void **state)
 	                                 "The request signature we "
 	                                 "calculated does not match"),
 	                 AWSAPI_AUTH);
+	/* One table for every service: what SNS taught it holds for RDS too. */
+	assert_int_equal(awsapi_classify(403, "InvalidAccessKeyId", NULL), AWSAPI_AUTH);
+	assert_int_equal(awsapi_classify(400, "KMSThrottlingException", NULL), AWSAPI_RETRY);
+	assert_int_equal(awsapi_classify(404, "NotFound", NULL), AWSAPI_FAIL);
+	assert_int_equal(awsapi_code_kind(NULL, NULL), AWSAPI_CODE_OTHER);
+	assert_int_equal(awsapi_code_kind("", NULL), AWSAPI_CODE_OTHER);
+	assert_int_equal(awsapi_code_kind("ResourceNotFoundException", NULL),
+	                 AWSAPI_CODE_NOT_FOUND);
+	assert_int_equal(awsapi_code_kind("ValidationError", NULL), AWSAPI_CODE_INVALID);
+	assert_int_equal(awsapi_code_kind("TokenRefreshRequired", NULL), AWSAPI_CODE_EXPIRED);
+	assert_int_equal(awsapi_code_kind("AuthorizationError", NULL), AWSAPI_CODE_DENIED);
+	assert_int_equal(
+	        awsapi_code_kind("InvalidSignatureException", "Signature not yet current: x"),
+	        AWSAPI_CODE_SKEW);
 }
 
 static void

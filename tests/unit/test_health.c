@@ -2,7 +2,7 @@
  * Unit tests for health's transport warnings: MySQL or Redis on another
  * host reached without encryption or without verifying the certificate,
  * MySQL tls = preferred that ended up plaintext; loopback and Unix sockets
- * are never warned about. The checks against real servers are in
+ * are never warned about (confval_is_loopback decides). The checks against real servers are in
  * tests/integration/health.sh.
  */
 #include "config.h"
@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "confval.h"
 #include "health.h"
 
 static void
@@ -36,7 +37,8 @@ conf_init(struct conf *c, const char *mysql_host, int mysql_tls, const char *red
 static void
 test_loopback_is_quiet(void **state)
 {
-	static const char *const hosts[] = { "127.0.0.1", "127.0.1.1", "localhost", "::1" };
+	static const char *const hosts[] = { "127.0.0.1", "127.0.1.1", "localhost",
+		                             "::1",       "[::1]",     "0:0::1" };
 	struct buf out = BUF_INIT;
 	struct conf c;
 	size_t i;
@@ -53,6 +55,20 @@ test_loopback_is_quiet(void **state)
 	assert_int_equal(health_transport_warnings(&c, 1, &out), 0);
 	assert_int_equal(out.len, 0);
 	buf_free(&out);
+}
+
+/* Loopback by the address's text only: a name that looks like one is not. */
+static void
+test_loopback_names(void **state)
+{
+	(void)state;
+	assert_true(confval_is_loopback("[::1]", 5));
+	assert_true(confval_is_loopback("127.0.0.1:9911", 9)); /* the host part of an authority */
+	assert_false(confval_is_loopback("127.example.com", 15));
+	assert_false(confval_is_loopback("::2", 3));
+	assert_false(confval_is_loopback("[]", 2));
+	assert_false(confval_is_loopback("", 0));
+	assert_false(confval_is_loopback("localhost.example", 17));
 }
 
 static void
@@ -91,6 +107,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loopback_is_quiet),
 		cmocka_unit_test(test_remote_weak_transports),
+		cmocka_unit_test(test_loopback_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -389,6 +389,11 @@ test_classify(void **state)
 		{ 403, "ExpiredToken", "The security token included in the request is expired",
 		  SNS_CREDENTIALS },
 		{ 400, "ExpiredTokenException", NULL, SNS_CREDENTIALS },
+		{ 403, "InvalidAccessKeyId", NULL, SNS_CREDENTIALS },
+		{ 403, "IncompleteSignature", NULL, SNS_CREDENTIALS },
+		{ 400, "KMSThrottlingException", NULL, SNS_TRANSIENT },
+		{ 404, "ResourceNotFoundException", NULL, SNS_NOT_FOUND },
+		{ 400, "ValidationError", NULL, SNS_PERMANENT },
 		/* A 500 that names throttling, a 400 that does: the code decides. */
 		{ 400, "Throttling", NULL, SNS_TRANSIENT },
 		{ 503, "SlowDown", NULL, SNS_TRANSIENT },
