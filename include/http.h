@@ -5,9 +5,9 @@
  * timeouts, so an event loop calls it from a worker thread.
  *
  * The agent (`run`) calls http_use_helper at start: each request then runs
- * in a short-lived child, `cachewarden http-helper`, so libcurl and the
- * thirty libraries it maps never enter the long-running process. One-shot
- * commands run requests in their own process.
+ * in a short-lived child, `cachewarden http-helper` (one per request, or one
+ * per session), so libcurl and the thirty libraries it maps never enter the
+ * long-running process. One-shot commands run requests in their own process.
  *
  * TLS peers are always verified (system CA store, host name). Redirects are
  * never followed and only http and https are spoken. Request fields are
@@ -67,9 +67,17 @@ void http_response_free(struct http_response *resp);
  */
 void http_use_helper(const char *path);
 /*
- * The helper's side: one request from stdin, its answer (or the cause of
- * its failure) to stdout. Returns the exit code: 0 once the answer is
- * written, even an answer that says the request failed.
+ * Between these, the calling thread's requests share one helper (and its
+ * connections: one TLS handshake for a pass over a backlog, not one per
+ * report). They nest; the helper ends with the outermost end, or when a
+ * request through it fails. No-ops without http_use_helper.
+ */
+void http_session_begin(void);
+void http_session_end(void);
+/*
+ * The helper's side: requests from stdin, each answer (or the cause of its
+ * failure) to stdout, until stdin ends. Returns the exit code: 0 when stdin
+ * ended between requests, even if some answers said a request failed.
  */
 int http_helper_main(void);
 

@@ -89,7 +89,11 @@ enum sns_class sns_classify(long status, const char *code, const char *message);
 
 struct sns_client;
 
-/* Reads [sns] (endpoint or region, credentials, profile). NULL and a cause on bad values. */
+/*
+ * Reads [sns] (endpoint or region, credentials, profile). NULL and a cause on
+ * bad values. A client belongs to the thread that made it: its requests
+ * share one HTTP session (http_session_begin) until sns_client_free.
+ */
 struct sns_client *sns_client_new(const struct conf *conf, char **cause);
 void sns_client_free(struct sns_client *c);
 

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -46,6 +47,7 @@ static struct {
 	CURLcode (*easy_perform)(CURL *);
 	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
 	void (*easy_cleanup)(CURL *);
+	void (*easy_reset)(CURL *);
 	const char *(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
@@ -73,6 +75,7 @@ http_load(void)
 		HTTP_SYM(easy_perform, "curl_easy_perform"),
 		HTTP_SYM(easy_getinfo, "curl_easy_getinfo"),
 		HTTP_SYM(easy_cleanup, "curl_easy_cleanup"),
+		HTTP_SYM(easy_reset, "curl_easy_reset"),
 		HTTP_SYM(easy_strerror, "curl_easy_strerror"),
 		HTTP_SYM(slist_append, "curl_slist_append"),
 		HTTP_SYM(slist_free_all, "curl_slist_free_all"),
@@ -224,13 +227,21 @@ http_setopts(CURL *c, const struct http_request *req, struct http_response *resp
 	}
 }
 
+/*
+ * The helper keeps one easy handle from request to request: reset, it keeps
+ * its connections, so a session's requests to one endpoint share one TLS
+ * connection. Elsewhere each request has a handle of its own.
+ */
+static int http_keep_handle;
+static CURL *http_kept_handle;
+
 static int
 http_request_here(const struct http_request *req, struct http_response *resp, char **cause)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *headers;
 	CURLcode rc;
-	CURL *c;
+	CURL *c = NULL;
 
 	pthread_once(&http_once, http_load);
 	if (http_load_error != NULL) {
@@ -239,14 +250,21 @@ http_request_here(const struct http_request *req, struct http_response *resp, ch
 	}
 	if (http_headers(req, &headers, cause) != 0)
 		return -1;
-	if ((c = cf.easy_init()) == NULL)
+	if (http_keep_handle && http_kept_handle != NULL) {
+		c = http_kept_handle;
+		cf.easy_reset(c);
+	}
+	if (c == NULL && (c = cf.easy_init()) == NULL)
 		fatal("http: curl_easy_init failed");
 	errbuf[0] = '\0';
 	http_setopts(c, req, resp, headers, errbuf);
 	rc = cf.easy_perform(c);
 	if (rc == CURLE_OK)
 		cf.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	cf.easy_cleanup(c);
+	if (http_keep_handle)
+		http_kept_handle = c;
+	else
+		cf.easy_cleanup(c);
 	http_headers_free(headers);
 	if (rc == CURLE_WRITE_ERROR) { /* only http_body_cb fails writes */
 		*cause = xasprintf("%s %s: answer larger than %d bytes", req->method, req->url,
@@ -261,11 +279,13 @@ http_request_here(const struct http_request *req, struct http_response *resp, ch
 /* ---- the same request in a helper process --------------------------------------- */
 
 /*
- * The agent runs each request in `cachewarden http-helper`, a child started
- * per request: libcurl and what it loads live and die there, and the agent
- * stays small while idle. Request and answer travel over a socket pair in a private
- * format: both ends are the same executable (/proc/self/exe), so integers go
- * in host order. Strings carry their NUL.
+ * The agent runs its requests in `cachewarden http-helper`, a child started
+ * for one request, or for a session (a delivery pass): libcurl and what it
+ * loads live and die there, and the agent stays small while idle. Requests
+ * and answers travel over a socket pair as frames (a 32-bit length, then
+ * the message) in a private format: both ends are the same executable
+ * (/proc/self/exe), so integers go in host order. Strings carry their NUL.
+ * The helper serves frames until the socket's end, then exits 0.
  */
 #define HTTP_MAGIC_REQUEST 0x31485743u /* "CWH1" */
 #define HTTP_MAGIC_ANSWER  0x31415743u /* "CWA1" */
@@ -420,16 +440,18 @@ http_decode_request(struct http_reader *r, struct http_request *req, struct http
 	return r->bad || r->left != 0 ? -1 : 0;
 }
 
-/* Reads fd to its end into b, at most max bytes, until deadline_ms (0: none). 0 or -1. */
+/* Reads len bytes into b, until deadline_ms (0: none); 1 at the end of fd, 0 or -1. */
 static int
-http_read_all(int fd, struct buf *b, size_t max, int64_t deadline_ms, char **cause)
+http_read_exact(int fd, struct buf *b, size_t len, int64_t deadline_ms, char **cause)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct timespec ts;
+	size_t want = b->len + len;
 	int64_t now;
 	ssize_t n;
 
-	for (;;) {
+	buf_reserve(b, len);
+	while (b->len < want) {
 		if (deadline_ms > 0) {
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -444,10 +466,9 @@ http_read_all(int fd, struct buf *b, size_t max, int64_t deadline_ms, char **cau
 			if (p.revents == 0)
 				continue;
 		}
-		buf_reserve(b, 65536);
-		n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		n = read(fd, b->data + b->len, want - b->len);
 		if (n == 0)
-			return 0;
+			return 1;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -455,12 +476,33 @@ http_read_all(int fd, struct buf *b, size_t max, int64_t deadline_ms, char **cau
 			return -1;
 		}
 		b->len += (size_t)n;
-		b->data[b->len] = '\0';
-		if (b->len > max) {
-			*cause = xasprintf("more than %zu bytes", max);
-			return -1;
-		}
 	}
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+/*
+ * Reads one frame's message into b (emptied first), at most max bytes, until
+ * deadline_ms (0: none). 1 when fd ends before a frame begins, 0, or -1.
+ */
+static int
+http_read_frame(int fd, struct buf *b, size_t max, int64_t deadline_ms, char **cause)
+{
+	uint32_t len;
+	int rv;
+
+	buf_reset(b);
+	if ((rv = http_read_exact(fd, b, sizeof len, deadline_ms, cause)) != 0)
+		return rv;
+	memcpy(&len, b->data, sizeof len);
+	if (len > max) {
+		*cause = xasprintf("a message of %" PRIu32 " bytes (at most %zu)", len, max);
+		return -1;
+	}
+	buf_reset(b);
+	if ((rv = http_read_exact(fd, b, len, deadline_ms, cause)) == 1)
+		*cause = xstrdup("the message ends early");
+	return rv == 0 ? 0 : -1;
 }
 
 /* send(2), so that a helper gone early is EPIPE here and not SIGPIPE. */
@@ -479,6 +521,18 @@ http_send_all(int fd, const char *p, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* One frame: the length of msg, then msg. */
+static int
+http_send_frame(int fd, const struct buf *msg)
+{
+	uint32_t len = (uint32_t)msg->len;
+
+	return http_send_all(fd, (const char *)&len, sizeof len) == 0 &&
+	                       http_send_all(fd, msg->data, msg->len) == 0
+	               ? 0
+	               : -1;
 }
 
 /* The helper's answer into resp, or its cause. */
@@ -572,33 +626,77 @@ http_reap(pid_t pid, int kill_it, int *clean)
 	return xasprintf("the HTTP helper exited %d", WEXITSTATUS(status));
 }
 
+/* A running helper: its process and our end of the socket pair. */
+struct http_helper {
+	pid_t pid; /* 0: none */
+	int fd;
+};
+
 /*
- * One socket pair carries both ways: the request, then shutdown(SHUT_WR) as
- * its end; the helper reads it whole before it answers.
+ * The calling thread's session (http_session_begin): its requests share the
+ * helper kept here, which lives until the session ends or a request fails.
  */
+static _Thread_local struct http_helper http_kept;
+static _Thread_local int http_session_depth;
+
 static int
-http_request_helper(const struct http_request *req, struct http_response *resp, char **cause)
+http_helper_start(struct http_helper *h, char **cause)
 {
-	struct buf msg = BUF_INIT_SECRET, ans = BUF_INIT_SECRET;
-	char *why = NULL, *fate;
-	struct timespec ts;
-	struct timeval tv;
-	int sv[2], failed, clean;
-	int64_t deadline;
-	pid_t pid;
+	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		*cause = xasprintf("%s %s: socketpair: %s", req->method, req->url, strerror(errno));
+		*cause = xasprintf("socketpair: %s", strerror(errno));
 		return -1;
 	}
-	pid = http_spawn(sv[1], &why);
+	h->pid = http_spawn(sv[1], cause);
 	close(sv[1]);
-	if (pid < 0) {
+	if (h->pid < 0) {
+		h->pid = 0;
 		close(sv[0]);
-		*cause = xasprintf("%s %s: %s", req->method, req->url, why);
-		free(why);
 		return -1;
 	}
+	h->fd = sv[0];
+	return 0;
+}
+
+/*
+ * Ends a helper: closing the socket ends its loop; a failed one is killed.
+ * Returns what went wrong, if anything, given why the exchange failed (why,
+ * taken; NULL when it did not).
+ */
+static char *
+http_helper_stop(struct http_helper *h, char *why)
+{
+	char *fate;
+	int clean;
+
+	close(h->fd);
+	h->fd = -1;
+	fate = http_reap(h->pid, why != NULL, &clean);
+	h->pid = 0;
+	/* What became of the helper says more than a broken pipe. */
+	if (fate != NULL) {
+		free(why);
+		return fate;
+	}
+	if (why != NULL && clean) {
+		fate = xasprintf("the HTTP helper ended without an answer (%s)", why);
+		free(why);
+		return fate;
+	}
+	return why;
+}
+
+/* Sends req to the helper and reads its answer; NULL, or why not. */
+static char *
+http_helper_exchange(struct http_helper *h, const struct http_request *req, struct buf *ans)
+{
+	struct buf msg = BUF_INIT_SECRET;
+	struct timespec ts;
+	struct timeval tv;
+	char *why = NULL;
+	int64_t deadline;
+
 	http_encode_request(&msg, req);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + req->timeout_ms +
@@ -606,25 +704,31 @@ http_request_helper(const struct http_request *req, struct http_response *resp, 
 	/* A helper that never reads must not hold this thread on a full socket either. */
 	tv.tv_sec = (req->timeout_ms + HTTP_HELPER_SLACK_MS) / 1000;
 	tv.tv_usec = (req->timeout_ms + HTTP_HELPER_SLACK_MS) % 1000 * 1000;
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (http_send_all(sv[0], msg.data, msg.len) != 0)
+	setsockopt(h->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (http_send_frame(h->fd, &msg) != 0)
 		why = xasprintf("writing to the HTTP helper: %s", strerror(errno));
-	else {
-		shutdown(sv[0], SHUT_WR);
-		http_read_all(sv[0], &ans, HTTP_HELPER_MAX_ANSWER, deadline, &why);
-	}
-	close(sv[0]);
+	else if (http_read_frame(h->fd, ans, HTTP_HELPER_MAX_ANSWER, deadline, &why) == 1)
+		why = xstrdup("it closed the connection without an answer");
 	buf_free(&msg);
-	failed = why != NULL;
-	/* What became of the helper says more than a broken pipe. */
-	if ((fate = http_reap(pid, failed, &clean)) != NULL) {
+	return why;
+}
+
+static int
+http_request_helper(const struct http_request *req, struct http_response *resp, char **cause)
+{
+	struct http_helper one = { 0, -1 }, *h = http_session_depth > 0 ? &http_kept : &one;
+	struct buf ans = BUF_INIT_SECRET;
+	char *why = NULL;
+
+	if (h->pid == 0 && http_helper_start(h, &why) != 0) {
+		*cause = xasprintf("%s %s: %s", req->method, req->url, why);
 		free(why);
-		why = fate;
-	} else if (failed && clean) {
-		fate = xasprintf("the HTTP helper ended without an answer (%s)", why);
-		free(why);
-		why = fate;
+		return -1;
 	}
+	why = http_helper_exchange(h, req, &ans);
+	/* A failed helper is not trusted with the next request; one-shot helpers end here. */
+	if (why != NULL || h == &one)
+		why = http_helper_stop(h, why);
 	if (why == NULL && http_decode_answer(req, &ans, resp, cause) == 0) {
 		buf_free(&ans);
 		return 0;
@@ -635,6 +739,25 @@ http_request_helper(const struct http_request *req, struct http_response *resp, 
 	}
 	buf_free(&ans);
 	return -1;
+}
+
+void
+http_session_begin(void)
+{
+	http_session_depth++;
+}
+
+void
+http_session_end(void)
+{
+	char *why;
+
+	if (http_session_depth == 0 || --http_session_depth > 0 || http_kept.pid == 0)
+		return;
+	if ((why = http_helper_stop(&http_kept, NULL)) != NULL) {
+		log_warn("http: at the end of a session: %s", why);
+		free(why);
+	}
 }
 
 /* Closes every descriptor the helper inherited beyond its socket (stdin, stdout) and stderr. */
@@ -653,52 +776,71 @@ http_close_inherited(void)
 		close(fd);
 }
 
+/* The helper answers one request: its answer, or the cause of its failure. */
+static void
+http_helper_answer(const struct http_request *req, struct buf *ans)
+{
+	struct http_response resp;
+	char *cause = NULL;
+
+	http_put_u32(ans, HTTP_MAGIC_ANSWER);
+	if (http_request(req, &resp, &cause) == 0) {
+		http_put_u32(ans, 0);
+		http_put_i64(ans, resp.status);
+		http_put_i64(ans, (int64_t)resp.date);
+		http_put_bytes(ans, resp.body.data, resp.body.len);
+		http_response_free(&resp);
+	} else {
+		http_put_u32(ans, 1);
+		http_put_i64(ans, 0);
+		http_put_i64(ans, 0);
+		http_put_bytes(ans, cause, strlen(cause));
+		free(cause);
+	}
+}
+
 int
 http_helper_main(void)
 {
 	struct buf msg = BUF_INIT_SECRET, ans = BUF_INIT_SECRET;
-	struct http_response resp;
-	struct http_header *headers;
+	struct http_header *headers = NULL;
 	struct http_request req;
 	struct http_reader r;
 	char *cause = NULL;
-	int rv;
+	int rv, code = CW_EXIT_OK;
 
 	/* It holds the same secrets as the agent: no core, no ptrace by others. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	http_close_inherited();
-	if (http_read_all(STDIN_FILENO, &msg, HTTP_HELPER_MAX_REQUEST, 0, &cause) != 0) {
+	http_keep_handle = 1;
+	while ((rv = http_read_frame(STDIN_FILENO, &msg, HTTP_HELPER_MAX_REQUEST, 0, &cause)) ==
+	       0) {
+		r = (struct http_reader){ msg.data, msg.len, 0 };
+		if (http_decode_request(&r, &req, &headers) != 0) {
+			log_error("http-helper: the request is malformed");
+			code = CW_EXIT_PROTOCOL;
+			break;
+		}
+		buf_reset(&ans);
+		http_helper_answer(&req, &ans);
+		free(headers);
+		headers = NULL;
+		if (http_send_frame(STDOUT_FILENO, &ans) != 0) {
+			code = CW_EXIT_IOERR; /* the agent gave up on this answer */
+			break;
+		}
+	}
+	if (rv < 0) {
 		log_error("http-helper: request: %s", cause);
 		free(cause);
-		buf_free(&msg);
-		return CW_EXIT_IOERR;
+		code = CW_EXIT_IOERR;
 	}
-	r = (struct http_reader){ msg.data, msg.len, 0 };
-	if (http_decode_request(&r, &req, &headers) != 0) {
-		log_error("http-helper: the request is malformed");
-		free(headers);
-		buf_free(&msg);
-		return CW_EXIT_PROTOCOL;
-	}
-	http_put_u32(&ans, HTTP_MAGIC_ANSWER);
-	if (http_request(&req, &resp, &cause) == 0) {
-		http_put_u32(&ans, 0);
-		http_put_i64(&ans, resp.status);
-		http_put_i64(&ans, (int64_t)resp.date);
-		http_put_bytes(&ans, resp.body.data, resp.body.len);
-		http_response_free(&resp);
-	} else {
-		http_put_u32(&ans, 1);
-		http_put_i64(&ans, 0);
-		http_put_i64(&ans, 0);
-		http_put_bytes(&ans, cause, strlen(cause));
-		free(cause);
-	}
-	rv = fileio_write_all(STDOUT_FILENO, ans.data, ans.len);
+	if (http_kept_handle != NULL)
+		cf.easy_cleanup(http_kept_handle);
 	free(headers);
 	buf_free(&msg);
 	buf_free(&ans);
-	return rv == 0 ? CW_EXIT_OK : CW_EXIT_IOERR;
+	return code;
 }
 
 /* ---- the interface ---------------------------------------------------------------- */

@@ -492,6 +492,7 @@ sns_client_new(const struct conf *conf, char **cause)
 		return NULL;
 	}
 	c = xcalloc(1, sizeof *c);
+	http_session_begin(); /* a pass over the spool pays one helper and one handshake */
 	c->region = xstrdup(conf->sns.region);
 	if (conf->sns.endpoint != NULL)
 		url = xstrdup(conf->sns.endpoint);
@@ -513,6 +514,7 @@ sns_client_free(struct sns_client *c)
 {
 	if (c == NULL)
 		return;
+	http_session_end();
 	creds_chain_free(c->creds);
 	free(c->url);
 	free(c->host);

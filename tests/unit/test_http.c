@@ -5,7 +5,7 @@
  * before anything is sent. Each runs twice: in this process, and through
  * the agent's helper child (the built cachewarden, CW_TEST_BINARY), which
  * must give the same answers and causes; then what the helper's own
- * failures look like.
+ * failures look like, and a session's helper kept from request to request.
  */
 #include "config.h"
 
@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -33,7 +35,9 @@ struct server {
 	int port;
 	const char *answer; /* the raw HTTP answer, or NULL for a huge body */
 	int delay_ms;       /* before answering */
-	struct buf request; /* what the client sent */
+	int requests;       /* answered on the one connection it accepts (1, or more: keep-alive) */
+	int served;         /* how many it answered */
+	struct buf request; /* what the client sent last */
 	pthread_t thread;
 };
 
@@ -66,7 +70,16 @@ server_main(void *arg)
 
 	if ((c = accept(s->fd, NULL, NULL)) < 0)
 		return NULL;
+	/* Keep-alive: the answers before the last one leave the connection open. */
+	for (; s->served + 1 < s->requests; s->served++) {
+		server_read(c, &s->request);
+		if (s->request.len == 0)
+			break;
+		(void)!send(c, s->answer, strlen(s->answer), MSG_NOSIGNAL);
+		buf_reset(&s->request);
+	}
 	server_read(c, &s->request);
+	s->served++;
 	if (s->delay_ms > 0)
 		usleep((useconds_t)s->delay_ms * 1000);
 	if (s->answer == NULL) {
@@ -85,7 +98,7 @@ server_main(void *arg)
 }
 
 static void
-server_start(struct server *s, const char *answer, int delay_ms)
+server_open(struct server *s, const char *answer, int delay_ms)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof sin;
@@ -93,6 +106,7 @@ server_start(struct server *s, const char *answer, int delay_ms)
 	memset(s, 0, sizeof *s);
 	s->answer = answer;
 	s->delay_ms = delay_ms;
+	s->requests = 1;
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -102,7 +116,28 @@ server_start(struct server *s, const char *answer, int delay_ms)
 	assert_int_equal(listen(s->fd, 1), 0);
 	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&sin, &len), 0);
 	s->port = ntohs(sin.sin_port);
+}
+
+static void
+server_run(struct server *s)
+{
 	assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
+}
+
+static void
+server_start(struct server *s, const char *answer, int delay_ms)
+{
+	server_open(s, answer, delay_ms);
+	server_run(s);
+}
+
+/* A server that answers requests on the one connection it accepts. */
+static void
+server_start_keep(struct server *s, const char *answer, int requests)
+{
+	server_open(s, answer, 0);
+	s->requests = requests;
+	server_run(s);
 }
 
 static void
@@ -273,6 +308,71 @@ test_helper_failures(void **state)
 	http_use_helper(NULL);
 }
 
+/* The PIDs of this thread's children, as the kernel lists them; returns how many. */
+static size_t
+children(pid_t *pids, size_t max)
+{
+	char path[64];
+	size_t n = 0;
+	long pid;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
+	assert_non_null(f = fopen(path, "r"));
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (n < max)
+			pids[n++] = (pid_t)pid;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A session keeps one helper, and the helper one connection (the server
+ * accepts only one); its end ends the helper. A helper that dies fails the
+ * request it had, and the session's next request starts another.
+ */
+static void
+test_session(void **state)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct http_response resp;
+	struct server s;
+	char *cause = NULL;
+	pid_t pids[4];
+
+	(void)state;
+	server_start_keep(&s, ok, 3);
+	http_session_begin();
+	http_session_begin(); /* sessions nest */
+	assert_int_equal(run(&s, "GET", NULL, 0, NULL, 5000, &resp, &cause), 0);
+	http_response_free(&resp);
+	http_session_end();
+	assert_int_equal(children(pids, 4), 1); /* still in the outer session */
+	assert_int_equal(run(&s, "POST", NULL, 0, "a=1", 5000, &resp, &cause), 0);
+	http_response_free(&resp);
+	assert_int_equal(run(&s, "GET", NULL, 0, NULL, 5000, &resp, &cause), 0);
+	assert_string_equal(resp.body.data, "ok");
+	http_response_free(&resp);
+	assert_int_equal(children(pids, 4), 1);
+	server_stop(&s);
+	assert_int_equal(s.served, 3);
+
+	kill(pids[0], SIGKILL);
+	server_start(&s, ok, 0);
+	assert_int_equal(run(&s, "GET", NULL, 0, NULL, 5000, &resp, &cause), -1);
+	assert_non_null(strstr(cause, "GET http://127.0.0.1:"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(children(pids, 4), 0); /* reaped */
+	assert_int_equal(run(&s, "GET", NULL, 0, NULL, 5000, &resp, &cause), 0);
+	http_response_free(&resp);
+	server_stop(&s);
+	assert_int_equal(children(pids, 4), 1);
+	http_session_end();
+	assert_int_equal(children(pids, 4), 0);
+	http_session_end(); /* one too many: nothing to end */
+}
+
 #define BOTH(t) cmocka_unit_test(t), cmocka_unit_test_setup_teardown(t, helper_on, helper_off)
 
 int
@@ -284,6 +384,7 @@ main(void)
 		BOTH(test_redirect_not_followed),
 		BOTH(test_failures),
 		cmocka_unit_test(test_helper_failures),
+		cmocka_unit_test_setup_teardown(test_session, helper_on, helper_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
