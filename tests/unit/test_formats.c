@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "crc.h"
+#include "fileio.h"
 #include "formats.h"
 #include "rdb.h"
 #include "xmalloc.h"
@@ -28,16 +29,11 @@ static const size_t chunkings[] = { 0, 1, 2, 3, 5, 7, 8, 9, 13, 64, 4093 };
 static void
 read_fixture(const char *rel, struct buf *out)
 {
-	char *path = xasprintf("%s/%s", TEST_DATA_DIR, rel);
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
+	char *path = xasprintf("%s/%s", TEST_DATA_DIR, rel), *cause = NULL;
 
-	assert_non_null(f);
 	buf_reset(out);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(out, chunk, n);
-	fclose(f);
+	if (fileio_read(path, 16 * 1024 * 1024, out, &cause) != 0)
+		fail_msg("cannot read %s: %s", path, cause != NULL ? cause : "missing");
 	free(path);
 }
 
