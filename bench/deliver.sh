@@ -69,7 +69,8 @@ run() {
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-: >"$HARNESS_DIR/a" >"$HARNESS_DIR/b"
+: >"$HARNESS_DIR/a"
+: >"$HARNESS_DIR/b"
 for ((r = 1; r <= runs; r++)); do
 	a=$(run "$bin_a")
 	echo "$a" >>"$HARNESS_DIR/a"

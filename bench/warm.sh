@@ -214,13 +214,15 @@ timeline_end() {
 	echo "$1 mysqld cpu $(echo "$(proc_cpu "$mysqld_pid") - $mysqld_c0" | bc)s; Redis $(tail -n 1 "$dir/busy")" >&2
 }
 
+read -ra wrap <<<"${A_WRAP:-}"
+
 # run_a MODE: prints wall seconds, Redis CPU seconds, peak RSS KiB, A's own CPU seconds.
 run_a() {
 	local t0 t1 c0 c1 rss
 	rcli flushall >/dev/null
 	timeline_start
 	c0=$(redis_cpu); t0=$(now)
-	rss=$( { "${rest[@]}" /usr/bin/time -f '%M %U %S' ${A_WRAP:-} "$bin" -q -c "$dir/agent-$1.conf" warm --json >"$dir/report.json"; } 2>&1 | tail -n 1)
+	rss=$( { "${rest[@]}" /usr/bin/time -f '%M %U %S' "${wrap[@]}" "$bin" -q -c "$dir/agent-$1.conf" warm --json >"$dir/report.json"; } 2>&1 | tail -n 1)
 	rss=$(awk '{ printf "%s %.2f", $1, $2 + $3 }' <<<"$rss")
 	t1=$(now); c1=$(redis_cpu)
 	timeline_end "A[$1]"
