@@ -90,7 +90,8 @@ void redisconn_parse_info(const char *text, size_t len, struct redis_info *info)
 char *redisconn_target(const struct conf *conf);
 /*
  * For tests: 1 when len bytes equal to bytes are anywhere in the storage of
- * rc's output buffer (also past what is pending), else 0.
+ * rc's output buffer (also past what is pending, up to what was ever
+ * written), else 0.
  */
 int redisconn_out_holds(const struct redisconn *rc, const void *bytes, size_t len);
 

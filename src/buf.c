@@ -56,23 +56,16 @@ buf_reserve(struct buf *b, size_t extra)
 		return;
 	while (cap < need)
 		cap *= 2;
-	/*
-	 * The new storage is zeroed: all of it is defined, so what scans it
-	 * whole (redisconn_out_holds, looking for a leftover secret) reads no
-	 * garbage, and growth by doubling keeps the cost to a byte per byte.
-	 */
 	if (b->secret && b->data != NULL) {
 		/* realloc would free the old copy unwiped: move it by hand. */
-		char *p = xcalloc(1, cap);
+		char *p = xmalloc(cap);
 
 		memcpy(p, b->data, b->len + 1);
 		explicit_bzero(b->data, b->cap);
 		free(b->data);
 		b->data = p;
-	} else {
+	} else
 		b->data = xreallocarray(b->data, cap, 1);
-		memset(b->data + b->cap, 0, cap - b->cap);
-	}
 	b->cap = cap;
 	b->data[b->len] = '\0'; /* a fresh buffer is a valid empty string too */
 }

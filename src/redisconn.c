@@ -32,6 +32,7 @@ struct redisconn {
 	redisReader *reader;
 	struct buf out;
 	size_t out_sent;
+	size_t out_written; /* bytes of out's storage ever written: what a scan may read */
 	char *target;
 };
 
@@ -46,7 +47,8 @@ redisconn_target(const struct conf *conf)
 int
 redisconn_out_holds(const struct redisconn *rc, const void *bytes, size_t len)
 {
-	return rc->out.data != NULL && memmem(rc->out.data, rc->out.cap, bytes, len) != NULL;
+	/* Past the length, too (leftovers), but not past what was ever written. */
+	return rc->out.data != NULL && memmem(rc->out.data, rc->out_written, bytes, len) != NULL;
 }
 
 /* Waits for events on fd; 0 when ready, -1 with errno (ETIMEDOUT) otherwise. */
@@ -161,7 +163,7 @@ redisconn_handshake(struct redisconn *rc, const struct conf *conf, char **cause)
 		r = redisconn_command(rc, cause, argc, argv);
 		buf_free(&rc->out);
 		rc->out.secret = 0;
-		rc->out_sent = 0;
+		rc->out_sent = rc->out_written = 0;
 		explicit_bzero(password, strlen(password));
 		free(password);
 		if (r == NULL)
@@ -291,6 +293,8 @@ redisconn_append(struct redisconn *rc, int argc, const char *const *argv, const 
 	}
 	rc->out.len = (size_t)(p - rc->out.data);
 	*p = '\0';
+	if (rc->out.len + 1 > rc->out_written)
+		rc->out_written = rc->out.len + 1;
 }
 
 size_t
