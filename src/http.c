@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "clocks.h"
 #include "exitcode.h"
 #include "fileio.h"
 #include "http.h"
@@ -445,7 +446,6 @@ static int
 http_read_exact(int fd, struct buf *b, size_t len, int64_t deadline_ms, char **cause)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct timespec ts;
 	size_t want = b->len + len;
 	int64_t now;
 	ssize_t n;
@@ -453,8 +453,7 @@ http_read_exact(int fd, struct buf *b, size_t len, int64_t deadline_ms, char **c
 	buf_reserve(b, len);
 	while (b->len < want) {
 		if (deadline_ms > 0) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+			now = (int64_t)(clocks_mono() * 1000);
 			if (now >= deadline_ms) {
 				*cause = xstrdup("the HTTP helper did not answer in time");
 				return -1;
@@ -692,15 +691,12 @@ static char *
 http_helper_exchange(struct http_helper *h, const struct http_request *req, struct buf *ans)
 {
 	struct buf msg = BUF_INIT_SECRET;
-	struct timespec ts;
 	struct timeval tv;
 	char *why = NULL;
 	int64_t deadline;
 
 	http_encode_request(&msg, req);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + req->timeout_ms +
-	           HTTP_HELPER_SLACK_MS;
+	deadline = (int64_t)(clocks_mono() * 1000) + req->timeout_ms + HTTP_HELPER_SLACK_MS;
 	/* A helper that never reads must not hold this thread on a full socket either. */
 	tv.tv_sec = (req->timeout_ms + HTTP_HELPER_SLACK_MS) / 1000;
 	tv.tv_usec = (req->timeout_ms + HTTP_HELPER_SLACK_MS) % 1000 * 1000;

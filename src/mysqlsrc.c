@@ -496,11 +496,10 @@ struct mysqlsrc_reader {
 	int cut; /* the byte bound ended it */
 };
 
-/* The first key column of a row being read, as an integer; 0 when NULL or not one. */
+/* A key value's text as an integer; 0 when NULL or not one. */
 static int
-mysqlsrc_row_key(const struct mysqlsrc_scan *scan, MYSQL_ROW row, long long *key)
+mysqlsrc_key_int(const char *v, long long *key)
 {
-	const char *v = row[scan->key_index[0]];
 	char *end;
 
 	if (v == NULL)
@@ -539,7 +538,7 @@ mysqlsrc_read_rows(struct mysqlsrc *src, const struct mysqlsrc_scan *scan, const
 		return -1;
 	}
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		if (nskip > 0 && mysqlsrc_row_key(scan, row, &key) &&
+		if (nskip > 0 && mysqlsrc_key_int(row[scan->key_index[0]], &key) &&
 		    bsearch(&key, skip, nskip, sizeof *skip, mysqlsrc_cmp_ll) != NULL)
 			continue;
 		mysqlsrc_keep_row(b, &rd->arena, &rd->cap, row, mysql_fetch_lengths(res));
@@ -675,13 +674,12 @@ mysqlsrc_sample_split(const struct mysqlsrc_scan *scan, const struct mysqlsrc_ba
 {
 	size_t r, i, j = 0;
 	uintptr_t off;
-	char *end;
 
 	*nfound = *nmissing = 0;
 	for (r = 0; r < b->nrows; r++) {
 		off = (uintptr_t)b->values[r * b->ncols + scan->key_index[0]];
-		if (off != MYSQLSRC_NULL)
-			found[(*nfound)++] = strtoll(arena->data + off, &end, 10);
+		if (off != MYSQLSRC_NULL && mysqlsrc_key_int(arena->data + off, &found[*nfound]))
+			(*nfound)++;
 	}
 	/* ORDER BY the key: already sorted; the points are too. */
 	for (i = 0; i < n; i++) {

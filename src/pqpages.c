@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -646,15 +647,21 @@ pqpages_end(struct pqpages *w)
 
 /* ---- reconciliation ---- */
 
-/* The index of the first page at or after off. */
+/*
+ * The index of the first of n records at or after off: records of size
+ * bytes each, sorted by the uint64_t offset they start with.
+ */
 static size_t
-pqp_page_at(const struct pqpages *w, uint64_t off)
+pqp_first_at(const void *records, size_t n, size_t size, uint64_t off)
 {
-	size_t lo = 0, hi = w->npages, mid;
+	const unsigned char *p = records;
+	size_t lo = 0, hi = n, mid;
+	uint64_t at;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (w->pages[mid].off < off)
+		memcpy(&at, p + mid * size, sizeof at);
+		if (at < off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -662,19 +669,21 @@ pqp_page_at(const struct pqpages *w, uint64_t off)
 	return lo;
 }
 
+_Static_assert(offsetof(struct pqp_page, off) == 0, "pqp_first_at reads off first");
+_Static_assert(offsetof(struct pqp_break, off) == 0, "pqp_first_at reads off first");
+
+static size_t
+pqp_page_at(const struct pqpages *w, uint64_t off)
+{
+	return pqp_first_at(w->pages, w->npages, sizeof *w->pages, off);
+}
+
 static const struct pqp_break *
 pqp_break_at(const struct pqpages *w, uint64_t off)
 {
-	size_t lo = 0, hi = w->nbreaks, mid;
+	size_t i = pqp_first_at(w->breaks, w->nbreaks, sizeof *w->breaks, off);
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (w->breaks[mid].off < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < w->nbreaks && w->breaks[lo].off == off ? &w->breaks[lo] : NULL;
+	return i < w->nbreaks && w->breaks[i].off == off ? &w->breaks[i] : NULL;
 }
 
 /*

@@ -229,12 +229,29 @@ warm_fail(struct warm_job *job, char *cause)
 	free(cause);
 }
 
+/*
+ * After a failed connection or pass: logs the cause (then freed), counts a
+ * reconnect and sleeps the capped backoff of this attempt (0 the first).
+ * -1 when the job stops meanwhile.
+ */
+static int
+warm_backoff(struct warm_worker *w, unsigned attempt, const char *doing, char **cause)
+{
+	uint32_t delay = clocks_backoff_cap_ms(attempt, WARM_BACKOFF_BASE_MS, WARM_BACKOFF_MAX_MS);
+
+	log_warn("warm %s: worker %d: %s; %s in %" PRIu32 " ms", w->job->ds->name, w->index, *cause,
+	         doing, delay);
+	free(*cause);
+	*cause = NULL;
+	atomic_fetch_add(&w->job->reconnects, 1);
+	return warm_sleep(w->job, (double)delay / 1000);
+}
+
 /* Reconnects whichever side is missing, with capped exponential backoff. */
 static int
 warm_connect(struct warm_worker *w, char **cause)
 {
 	const struct conf *conf = w->job->conf;
-	uint32_t delay;
 	int attempt;
 
 	for (attempt = 1;; attempt++) {
@@ -246,14 +263,7 @@ warm_connect(struct warm_worker *w, char **cause)
 			return 0;
 		if (attempt >= WARM_MAX_ATTEMPTS || warm_stopping(w->job))
 			return -1;
-		delay = clocks_backoff_cap_ms((unsigned)attempt - 1, WARM_BACKOFF_BASE_MS,
-		                              WARM_BACKOFF_MAX_MS);
-		log_warn("warm %s: worker %d: %s; retrying in %" PRIu32 " ms", w->job->ds->name,
-		         w->index, *cause, delay);
-		free(*cause);
-		*cause = NULL;
-		atomic_fetch_add(&w->job->reconnects, 1);
-		if (warm_sleep(w->job, (double)delay / 1000) != 0)
+		if (warm_backoff(w, (unsigned)attempt - 1, "retrying", cause) != 0)
 			return -1;
 	}
 }
@@ -779,7 +789,6 @@ warm_range(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 {
 	long long progress = -1, now;
 	int failures = 0;
-	uint32_t delay;
 
 	for (;;) {
 		if (warm_connect(w, cause) != 0)
@@ -795,14 +804,7 @@ warm_range(struct warm_worker *w, struct checkpoint_range *range, char **cause)
 		progress = now;
 		if (++failures >= WARM_MAX_ATTEMPTS)
 			return -1;
-		delay = clocks_backoff_cap_ms((unsigned)failures - 1, WARM_BACKOFF_BASE_MS,
-		                              WARM_BACKOFF_MAX_MS);
-		log_warn("warm %s: worker %d: %s; reconnecting in %" PRIu32 " ms", w->job->ds->name,
-		         w->index, *cause, delay);
-		free(*cause);
-		*cause = NULL;
-		atomic_fetch_add(&w->job->reconnects, 1);
-		if (warm_sleep(w->job, (double)delay / 1000) != 0)
+		if (warm_backoff(w, (unsigned)failures - 1, "reconnecting", cause) != 0)
 			return -1;
 	}
 }

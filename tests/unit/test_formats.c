@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "fixture.h"
 #include "crc.h"
-#include "fileio.h"
 #include "formats.h"
 #include "rdb.h"
 #include "xmalloc.h"
@@ -29,11 +29,9 @@ static const size_t chunkings[] = { 0, 1, 2, 3, 5, 7, 8, 9, 13, 64, 4093 };
 static void
 read_fixture(const char *rel, struct buf *out)
 {
-	char *path = xasprintf("%s/%s", TEST_DATA_DIR, rel), *cause = NULL;
+	char *path = xasprintf("%s/%s", TEST_DATA_DIR, rel);
 
-	buf_reset(out);
-	if (fileio_read(path, 16 * 1024 * 1024, out, &cause) != 0)
-		fail_msg("cannot read %s: %s", path, cause != NULL ? cause : "missing");
+	fixture_read(path, out);
 	free(path);
 }
 

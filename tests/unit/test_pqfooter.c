@@ -20,22 +20,12 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "fixture.h"
 #include "formats.h"
 #include "pqfooter.h"
-#include "fileio.h"
 #include "xmalloc.h"
 
 static const size_t chunkings[] = { 0, 1, 7, 4096 };
-
-static void
-read_file(const char *path, struct buf *out)
-{
-	char *cause = NULL;
-
-	buf_reset(out);
-	if (fileio_read(path, 16 * 1024 * 1024, out, &cause) != 0)
-		fail_msg("cannot read %s: %s", path, cause != NULL ? cause : "missing");
-}
 
 static enum formats_status
 check(const struct buf *b, size_t chunk, char **detail)
@@ -69,7 +59,7 @@ test_parquet_testing(void **state)
 		if (line[0] == '#' || sscanf(line, "%255s %15s", name, want) != 2)
 			continue;
 		path = xasprintf("%s/parquet-testing/%s", TEST_DATA_DIR, name);
-		read_file(path, &b);
+		fixture_read(path, &b);
 		free(path);
 		st0 = check(&b, 0, &d0);
 		if (strcmp(formats_status_name(st0), want) != 0)

@@ -19,10 +19,10 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "fixture.h"
 #include "formats.h"
 #include "pqpages.h"
 #include "tcompact.h"
-#include "fileio.h"
 #include "xmalloc.h"
 #include "zstream.h"
 
@@ -612,11 +612,9 @@ test_many_pages(void **state)
 static void
 read_fixture(const char *name, struct buf *out)
 {
-	char *path = xasprintf("%s/parquet-testing/%s", TEST_DATA_DIR, name), *cause = NULL;
+	char *path = xasprintf("%s/parquet-testing/%s", TEST_DATA_DIR, name);
 
-	buf_reset(out);
-	if (fileio_read(path, 16 * 1024 * 1024, out, &cause) != 0)
-		fail_msg("cannot read %s: %s", path, cause != NULL ? cause : "missing");
+	fixture_read(path, out);
 	free(path);
 }
 

@@ -19,22 +19,12 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "fixture.h"
 #include "crc.h"
-#include "fileio.h"
 #include "rdb.h"
 #include "xmalloc.h"
 
 static const size_t chunkings[] = { 0, 1, 2, 3, 7, 9, 64, 4093 };
-
-static void
-read_file(const char *path, struct buf *out)
-{
-	char *cause = NULL;
-
-	buf_reset(out);
-	if (fileio_read(path, 16 * 1024 * 1024, out, &cause) != 0)
-		fail_msg("cannot read %s: %s", path, cause != NULL ? cause : "missing");
-}
 
 static void
 run(const void *data, size_t len, size_t chunk, struct rdb_result *res)
@@ -98,7 +88,7 @@ check_verdicts(const char *dir, size_t want_files)
 			continue;
 		free(path);
 		path = xasprintf("%s/%s/%s", TEST_DATA_DIR, dir, name);
-		read_file(path, &b);
+		fixture_read(path, &b);
 		check(b.data, b.len, &r);
 		if ((r.status != RDB_CORRUPT) != (strcmp(verdict, "ok") == 0))
 			fail_msg("%s: redis-check-rdb says %s, we say \"%s\"", name, verdict,
@@ -127,23 +117,23 @@ test_redis_generated(void **state)
 	(void)state;
 	check_verdicts("redis-generated", 10);
 	/* What the ok ones are beyond "not corrupt". */
-	read_file(TEST_DATA_DIR "/redis-generated/all-types.rdb", &b);
+	fixture_read(TEST_DATA_DIR "/redis-generated/all-types.rdb", &b);
 	expect(b.data, b.len, RDB_OK, "rdb: version 10, 18 keys, crc64 0x");
-	read_file(TEST_DATA_DIR "/redis-generated/all-types-nocksum.rdb", &b);
+	fixture_read(TEST_DATA_DIR "/redis-generated/all-types-nocksum.rdb", &b);
 	expect(b.data, b.len, RDB_UNCHECKED,
 	       "written without checksum (rdbchecksum no); structure of 18 keys sound");
-	read_file(TEST_DATA_DIR "/redis-generated/trailing-zeros.rdb", &b);
+	fixture_read(TEST_DATA_DIR "/redis-generated/trailing-zeros.rdb", &b);
 	expect(b.data, b.len, RDB_WARNING,
 	       "; warning: 16 bytes after the end at offset 34941 ignored, as redis-check-rdb "
 	       "does");
-	read_file(TEST_DATA_DIR "/redis-generated/damaged-listpack-encoding.rdb", &b);
+	fixture_read(TEST_DATA_DIR "/redis-generated/damaged-listpack-encoding.rdb", &b);
 	expect(b.data, b.len, RDB_CORRUPT,
 	       "rdb: key 7 (hash-listpack, from offset 19349): listpack entry badly encoded");
-	read_file(TEST_DATA_DIR "/redis-assets/corrupt_ziplist.rdb", &b);
+	fixture_read(TEST_DATA_DIR "/redis-assets/corrupt_ziplist.rdb", &b);
 	expect(b.data, b.len, RDB_CORRUPT, "key 16 (hash-ziplist, from offset 470): shorter than");
-	read_file(TEST_DATA_DIR "/redis-assets/corrupt_empty_keys.rdb", &b);
+	fixture_read(TEST_DATA_DIR "/redis-assets/corrupt_empty_keys.rdb", &b);
 	expect(b.data, b.len, RDB_CORRUPT, "key 1 (set, from offset 94): empty key");
-	read_file(TEST_DATA_DIR "/redis-assets/encodings.rdb", &b);
+	fixture_read(TEST_DATA_DIR "/redis-assets/encodings.rdb", &b);
 	expect(b.data, b.len, RDB_UNCHECKED, "version 4 predates checksums; structure of 13 keys");
 	buf_free(&b);
 }
@@ -162,7 +152,7 @@ test_every_damage(void **state)
 	int bit;
 
 	(void)state;
-	read_file(TEST_DATA_DIR "/formats/dump.rdb", &b);
+	fixture_read(TEST_DATA_DIR "/formats/dump.rdb", &b);
 	for (i = 0; i < b.len; i++) {
 		for (bit = 0; bit < 8; bit += 3) {
 			b.data[i] ^= (char)(1 << bit);
