@@ -28,15 +28,37 @@ harness_init
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
-# listen_addrs PORT: local IPv4/IPv6 addresses listening on TCP PORT,
-# from /proc/net/tcp{,6} (state 0A = LISTEN), e.g. "127.0.0.1".
+# tree_sockets PID: socket inodes held by PID and its descendants.
+tree_sockets() {
+	local pid=$1 link kid
+	for link in /proc/"$pid"/fd/*; do
+		link=$(readlink "$link" 2>/dev/null) || continue
+		[[ $link =~ ^socket:.([0-9]+).$ ]] && echo "${BASH_REMATCH[1]}"
+	done
+	# shellcheck disable=SC2013 # one PID per word
+	for kid in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+		tree_sockets "$kid"
+	done
+	return 0
+}
+
+# listen_addrs PORT PID: the local IPv4/IPv6 addresses on which PID's process
+# tree listens on TCP PORT, from /proc/net/tcp{,6} (state 0A = LISTEN), e.g.
+# "127.0.0.1". Only PID's own sockets count: /proc/net/tcp lists the whole
+# machine, and on a shared host another program may hold the same port
+# number on another address (::1, say) without touching ours.
 listen_addrs() {
-	local port f addr st h
+	local port f addr st h inode inodes
 	port=$(printf '%04X' "$1")
+	inodes=" $(tree_sockets "$2" | tr '\n' ' ') "
 	for f in /proc/net/tcp /proc/net/tcp6; do
 		[[ -r $f ]] || continue
-		while read -r _ addr _ st _; do
+		while read -r _ addr _ st _ _ _ _ _ inode _; do
 			[[ $st == 0A && ${addr##*:} == "$port" ]] || continue
+			if [[ $inodes != *" $inode "* ]]; then
+				diag "port $1 is also listened on at $addr by another process (inode $inode)" >&2
+				continue
+			fi
 			h=${addr%:*}
 			if ((${#h} == 8)); then
 				printf '%d.%d.%d.%d\n' "0x${h:6:2}" "0x${h:4:2}" "0x${h:2:2}" "0x${h:0:2}"
@@ -82,7 +104,7 @@ is "$(harness_mysql -N -B -e 'SELECT @@character_set_server, @@bind_address' 2>&
 	$'utf8mb4\t127.0.0.1' "superuser over the socket; utf8mb4, bound to 127.0.0.1"
 is "$(MYSQL_PWD=wrong mariadb --no-defaults --protocol=TCP -h 127.0.0.1 -P "$MYSQL_PORT" -u cw -N -e 'SELECT 1' 2>/dev/null || echo denied)" \
 	denied "a wrong password is refused"
-is "$(listen_addrs "$MYSQL_PORT")" 127.0.0.1 "mariadb listens on 127.0.0.1 only"
+is "$(listen_addrs "$MYSQL_PORT" "$MYSQL_PID")" 127.0.0.1 "mariadb listens on 127.0.0.1 only"
 
 t=$(now)
 ok "seed 1000 products" harness_seed_products 1000
@@ -101,7 +123,7 @@ else
 fi
 diag "redis: start in $(elapsed "$t") s"
 is "$(harness_redis_cli PING 2>&1)" PONG "redis answers PING"
-is "$(listen_addrs "$REDIS_PORT")" 127.0.0.1 "redis listens on 127.0.0.1 only"
+is "$(listen_addrs "$REDIS_PORT" "$REDIS_PID")" 127.0.0.1 "redis listens on 127.0.0.1 only"
 harness_redis_cli SET cw:selftest 42 >/dev/null
 old_pid=$REDIS_PID old_port=$REDIS_PORT
 ok "harness_stop_redis" harness_stop_redis
@@ -124,7 +146,7 @@ else
 fi
 diag "fauxqs: start in $(elapsed "$t") s"
 like "$SNS_ENDPOINT" '^http://127\.0\.0\.1:[0-9]+$' "SNS_ENDPOINT is a loopback URL"
-is "$(listen_addrs "$FAUXQS_PORT")" 127.0.0.1 "fauxqs listens on 127.0.0.1 only"
+is "$(listen_addrs "$FAUXQS_PORT" "$FAUXQS_PID")" 127.0.0.1 "fauxqs listens on 127.0.0.1 only"
 
 ok "topic, queue and subscription" harness_sns_setup cw-alerts
 msg_id=$(harness_sns_publish "$SNS_TOPIC_ARN" 'hello' 'cachewarden report' || true)
