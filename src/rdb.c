@@ -914,10 +914,50 @@ rdb_top(struct rdb_check *r, const uint8_t *p)
 	return 1;
 }
 
+/* The module value's opcodes: a MODULE_AUX or module type's payload is a
+ * sequence of typed fields ended by opcode 0 (EOF). */
+static void
+rdb_module_control(struct rdb_check *r, enum rdb_op op)
+{
+	switch (op) {
+	case OP_MODULE:
+		rdb_next(r);
+		rdb_push(r, P_MODULE, UINT64_MAX);
+		break;
+	case OP_MODOP:
+		if (r->val == 0) { /* module EOF: leave the loop */
+			r->stack[r->depth - 1].left = 1;
+			rdb_next(r);
+			break;
+		}
+		rdb_next(r);
+		if (r->val == 1 || r->val == 2)
+			rdb_push(r, P_LEN, 1);
+		else if (r->val == 3)
+			rdb_push(r, P_FIX4, 1);
+		else if (r->val == 4)
+			rdb_push(r, P_FIX8, 1);
+		else if (r->val == 5)
+			rdb_push(r, P_STRONLY, 1);
+		else
+			rdb_fail(r, r->off, "unknown module opcode %" PRIu64, r->val);
+		break;
+	default: /* OP_WHEN */
+		if (r->val != 2) {
+			rdb_fail(r, r->off, "MODULE_AUX when_opcode %" PRIu64 " is not UINT (2)",
+			         r->val);
+			return;
+		}
+		rdb_next(r);
+		break;
+	}
+}
+
+/* The type programs' control opcodes: loops, calls, and the checks Redis
+ * itself makes when it loads a key. */
 static void
 rdb_control(struct rdb_check *r, enum rdb_op op, uint8_t arg)
 {
-	struct rdb_frame *f;
 	int dup;
 
 	switch (op) {
@@ -981,36 +1021,8 @@ rdb_control(struct rdb_check *r, enum rdb_op op, uint8_t arg)
 			         r->val);
 		}
 		break;
-	case OP_MODULE:
-		rdb_next(r);
-		rdb_push(r, P_MODULE, UINT64_MAX);
-		break;
-	case OP_MODOP:
-		if (r->val == 0) { /* module EOF: leave the loop */
-			f = &r->stack[r->depth - 1];
-			f->left = 1;
-			rdb_next(r);
-			break;
-		}
-		rdb_next(r);
-		if (r->val == 1 || r->val == 2)
-			rdb_push(r, P_LEN, 1);
-		else if (r->val == 3)
-			rdb_push(r, P_FIX4, 1);
-		else if (r->val == 4)
-			rdb_push(r, P_FIX8, 1);
-		else if (r->val == 5)
-			rdb_push(r, P_STRONLY, 1);
-		else
-			rdb_fail(r, r->off, "unknown module opcode %" PRIu64, r->val);
-		break;
-	default: /* OP_WHEN */
-		if (r->val != 2) {
-			rdb_fail(r, r->off, "MODULE_AUX when_opcode %" PRIu64 " is not UINT (2)",
-			         r->val);
-			return;
-		}
-		rdb_next(r);
+	default: /* OP_MODULE, OP_MODOP, OP_WHEN */
+		rdb_module_control(r, op);
 		break;
 	}
 }
