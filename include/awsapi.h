@@ -55,7 +55,9 @@ struct awsapi;
  * service is both the endpoint prefix and the SigV4 signing name ("rds",
  * "elasticache", "backup"). endpoint overrides https://SERVICE.REGION.amazonaws.com
  * (plain http only towards loopback). creds_mode is an enum conf_credentials.
- * NULL and a cause on a bad endpoint.
+ * NULL and a cause on a bad endpoint. A client belongs to the thread that
+ * made it: its requests, instance-metadata ones included, share one HTTP
+ * session (http_session_begin) until awsapi_free.
  */
 struct awsapi *awsapi_new(const char *service, const char *region, const char *endpoint,
                           int creds_mode, const char *profile, char **cause);

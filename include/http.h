@@ -67,10 +67,11 @@ void http_response_free(struct http_response *resp);
  */
 void http_use_helper(const char *path);
 /*
- * Between these, the calling thread's requests share one helper (and its
- * connections: one TLS handshake for a pass over a backlog, not one per
- * report). They nest; the helper ends with the outermost end, or when a
- * request through it fails. No-ops without http_use_helper.
+ * Between these, the calling thread's requests share one helper, or without
+ * http_use_helper one curl handle in this process, and so their connections:
+ * one TLS handshake for a pass over a backlog or the pages of a listing, not
+ * one per request. They nest; both end with the outermost end, and a helper
+ * also when a request through it fails.
  */
 void http_session_begin(void);
 void http_session_end(void);

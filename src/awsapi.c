@@ -290,6 +290,7 @@ awsapi_new(const char *service, const char *region, const char *endpoint, int cr
 	char *url;
 	int rv;
 
+	http_session_begin(); /* pages of a listing and IMDS share one helper */
 	a->service = xstrdup(service);
 	a->region = xstrdup(region);
 	if (endpoint != NULL)
@@ -312,6 +313,7 @@ awsapi_free(struct awsapi *a)
 {
 	if (a == NULL)
 		return;
+	http_session_end();
 	creds_chain_free(a->creds);
 	free(a->service);
 	free(a->region);

@@ -229,12 +229,13 @@ http_setopts(CURL *c, const struct http_request *req, struct http_response *resp
 }
 
 /*
- * The helper keeps one easy handle from request to request: reset, it keeps
- * its connections, so a session's requests to one endpoint share one TLS
- * connection. Elsewhere each request has a handle of its own.
+ * A session (http_session_begin) keeps one easy handle from request to
+ * request: reset, it keeps its connections, so the session's requests to one
+ * endpoint share one TLS connection. The helper process serves its whole
+ * life as one session. Outside a session each request has a handle of its own.
  */
-static int http_keep_handle;
-static CURL *http_kept_handle;
+static _Thread_local int http_session_depth;
+static _Thread_local CURL *http_session_handle;
 
 static int
 http_request_here(const struct http_request *req, struct http_response *resp, char **cause)
@@ -251,8 +252,8 @@ http_request_here(const struct http_request *req, struct http_response *resp, ch
 	}
 	if (http_headers(req, &headers, cause) != 0)
 		return -1;
-	if (http_keep_handle && http_kept_handle != NULL) {
-		c = http_kept_handle;
+	if (http_session_depth > 0 && http_session_handle != NULL) {
+		c = http_session_handle;
 		cf.easy_reset(c);
 	}
 	if (c == NULL && (c = cf.easy_init()) == NULL)
@@ -262,8 +263,8 @@ http_request_here(const struct http_request *req, struct http_response *resp, ch
 	rc = cf.easy_perform(c);
 	if (rc == CURLE_OK)
 		cf.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (http_keep_handle)
-		http_kept_handle = c;
+	if (http_session_depth > 0)
+		http_session_handle = c;
 	else
 		cf.easy_cleanup(c);
 	http_headers_free(headers);
@@ -636,7 +637,6 @@ struct http_helper {
  * helper kept here, which lives until the session ends or a request fails.
  */
 static _Thread_local struct http_helper http_kept;
-static _Thread_local int http_session_depth;
 
 static int
 http_helper_start(struct http_helper *h, char **cause)
@@ -748,7 +748,13 @@ http_session_end(void)
 {
 	char *why;
 
-	if (http_session_depth == 0 || --http_session_depth > 0 || http_kept.pid == 0)
+	if (http_session_depth == 0 || --http_session_depth > 0)
+		return;
+	if (http_session_handle != NULL) {
+		cf.easy_cleanup(http_session_handle);
+		http_session_handle = NULL;
+	}
+	if (http_kept.pid == 0)
 		return;
 	if ((why = http_helper_stop(&http_kept, NULL)) != NULL) {
 		log_warn("http: at the end of a session: %s", why);
@@ -808,7 +814,7 @@ http_helper_main(void)
 	/* It holds the same secrets as the agent: no core, no ptrace by others. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	http_close_inherited();
-	http_keep_handle = 1;
+	http_session_begin();
 	while ((rv = http_read_frame(STDIN_FILENO, &msg, HTTP_HELPER_MAX_REQUEST, 0, &cause)) ==
 	       0) {
 		r = (struct http_reader){ msg.data, msg.len, 0 };
@@ -831,8 +837,7 @@ http_helper_main(void)
 		free(cause);
 		code = CW_EXIT_IOERR;
 	}
-	if (http_kept_handle != NULL)
-		cf.easy_cleanup(http_kept_handle);
+	http_session_end();
 	free(headers);
 	buf_free(&msg);
 	buf_free(&ans);

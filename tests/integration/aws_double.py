@@ -21,7 +21,8 @@ is answered 403 SignatureDoesNotMatch, and one whose X-Amz-Date is more than
 metadata paths, /latest/..., are served unsigned). CLOCK_OFFSET seconds are
 added to the double's clock, in those checks and in its Date header: a
 server whose clock differs from the agent's. Each request is logged
-to DIR/log as a JSON line (method, path, params, headers); the port is
+to DIR/log as a JSON line (method, path, params, headers, and the client's
+port as peer: one per connection); the port is
 written to DIR/port. With botocore, parameters that the API's model does not
 have are refused (400 ValidationException). Standard library only, but for
 botocore.
@@ -139,7 +140,7 @@ class Handler(BaseHTTPRequestHandler):
                                                  keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
         entry = {"method": self.command, "path": path, "params": params,
-                 "headers": sorted(headers.items())}
+                 "headers": sorted(headers.items()), "peer": self.client_address[1]}
         with open(os.path.join(DIR, "log"), "a") as f:
             f.write(json.dumps(entry) + "\n")
         # Instance metadata (/latest/...) is neither signed nor an AWS API.

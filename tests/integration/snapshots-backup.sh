@@ -23,7 +23,7 @@ harness_require python3
 bin=${CACHEWARDEN:-$builddir/cachewarden}
 data=$srcdir/tests/data/aws
 
-tap_plan 44
+tap_plan 45
 harness_init
 
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
@@ -133,6 +133,17 @@ for line in open(sys.argv[2]):
     n += bool(eval(sys.argv[1]))
 print(n)' "$1" "$dbl/log"
 }
+# connections EXPR: over how many connections those requests came.
+connections() {
+	python3 -c '
+import json, sys
+peers = set()
+for line in open(sys.argv[2]):
+    e = json.loads(line); p = e["params"]
+    if eval(sys.argv[1]):
+        peers.add(e["peer"])
+print(len(peers))' "$1" "$dbl/log"
+}
 
 export AWS_ACCESS_KEY_ID=AKIDDOUBLE AWS_SECRET_ACCESS_KEY=$SECRET
 failed_job=6A1D2C7F-1E3F-4D6B-8D72-1B3C4D5E6F70
@@ -188,6 +199,8 @@ is "$(requests 'p.get("Action") == "DescribeDBSnapshots" and p.get("DBInstanceId
 is "$(requests 'p.get("Marker") == "m-2" and p.get("MaxRecords") == "100"')" 1 "the second with the Marker"
 is "$(requests 'p.get("Action") == "DescribeDBClusterSnapshots" and p.get("DBClusterIdentifier") == "paged-db"')" 1 \
 	"clusters are asked for too; DBClusterNotFoundFault means none"
+is "$(connections 'p.get("DBInstanceIdentifier") == "paged-db" or p.get("DBClusterIdentifier") == "paged-db"')" 1 \
+	"a set's three requests share one connection (one HTTP session per client)"
 is "$(problems junk)" "UNREADABLE:None" "junk: an answer that is not XML is UNREADABLE"
 is "$(detail junk 0)" \
 	'the DescribeDBSnapshots answer is not what was asked for (XML: expected '"'<'"' at byte 0): first bytes "\x1f\x8b\x08\x00junk{\"not\": \"xml\"}"' \
