@@ -1,7 +1,10 @@
 /*
  * log: the agent's only way to speak to its operator. One line per event on
  * stderr, as text or as JSON lines, filtered by level. Safe to call from any
- * thread: each line is written with a single write(2).
+ * thread: each line is written with a single write(2). When stderr is
+ * systemd's journal stream (JOURNAL_STREAM, checked by log_init), each line
+ * starts with its syslog priority, "<4>" for a warning, and leaves the time
+ * and PID to journald.
  *
  * log_warn/log_error add nothing; callers put the cause (strerror, a server
  * message) in the text. fatal() is for start-up failures and broken internal

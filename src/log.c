@@ -1,4 +1,4 @@
-/* log: levelled text or JSON lines on stderr. */
+/* log: levelled text or JSON lines on stderr, with priorities for journald. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -17,14 +18,36 @@
 /* Set once at start-up (and by -v/-q); atomics keep worker threads' reads defined. */
 static atomic_int log_level = LOG_LEVEL_INFO;
 static atomic_int log_format = LOG_FORMAT_TEXT;
+static atomic_int log_journal; /* stderr is systemd's journal stream */
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
+/* sd-daemon(3) prefixes: the syslog priority of each level, for journald. */
+static const int log_priorities[] = { 3, 4, 6, 7 };
+
+/*
+ * systemd sets JOURNAL_STREAM=DEV:INO when it connects stderr to the
+ * journal. Comparing with stderr itself tells a redirection since (2>file,
+ * a pipe to another program) from the journal.
+ */
+static int
+log_stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (env == NULL || sscanf(env, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(enum log_level level, enum log_format format)
 {
 	atomic_store(&log_level, level);
 	atomic_store(&log_format, format);
+	atomic_store(&log_journal, log_stderr_is_journal());
 }
 
 void
@@ -92,14 +115,19 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 	snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 	buf_vprintf(&msg, fmt, ap);
+	/* journald takes the priority from the prefix (journalctl -p filters on
+	 * it) and records the time and PID itself. */
+	if (atomic_load(&log_journal))
+		buf_printf(&line, "<%d>", log_priorities[level]);
 	if (atomic_load(&log_format) == LOG_FORMAT_JSON) {
 		buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", stamp,
 		           log_names[level]);
 		json_escape(&line, msg.data ? msg.data : "", msg.len);
 		buf_adds(&line, "}\n");
 	} else {
-		buf_printf(&line, "%s cachewarden[%ld] %s: ", stamp, (long)getpid(),
-		           log_names[level]);
+		if (!atomic_load(&log_journal))
+			buf_printf(&line, "%s cachewarden[%ld] ", stamp, (long)getpid());
+		buf_printf(&line, "%s: ", log_names[level]);
 		log_escape(&line, msg.data ? msg.data : "", msg.len);
 		buf_addc(&line, '\n');
 	}

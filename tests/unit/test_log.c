@@ -1,7 +1,8 @@
 /*
  * Unit tests for log: text lines escape control bytes (a spool record's kind
  * with an ANSI escape sequence or a newline cannot forge lines or drive a
- * terminal), JSON lines stay JSON, levels filter.
+ * terminal), JSON lines stay JSON, levels filter, and lines carry syslog
+ * priorities only when stderr is the journal stream systemd named.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -111,6 +113,55 @@ test_levels_filter(void **state)
 	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
 }
 
+/* Logs a warning and an info line with JOURNAL_STREAM naming stderr itself. */
+static void
+log_to_journal(void)
+{
+	char env[64];
+	struct stat st;
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(env, sizeof env, "%llu:%llu", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	log_warn("restore: no generation marker");
+	log_info("line\nbreak");
+	log_init(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+	log_error("in JSON");
+	unsetenv("JOURNAL_STREAM");
+	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+}
+
+/* The same, but JOURNAL_STREAM names another stream: stderr was redirected. */
+static void
+log_redirected(void)
+{
+	setenv("JOURNAL_STREAM", "8:123456789", 1);
+	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	log_warn("to a file");
+	unsetenv("JOURNAL_STREAM");
+	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+}
+
+static void
+test_journal_priorities(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = capture(log_to_journal);
+	assert_non_null(strstr(out,
+	                       "<4>warn: restore: no generation marker\n<6>info: line\\nbreak\n"
+	                       "<3>{\"ts\":"));
+	assert_null(strstr(out, "cachewarden[")); /* journald records the PID */
+	free(out);
+	out = capture(log_redirected);
+	assert_int_equal(strncmp(out, "20", 2), 0); /* a timestamp, no "<4>" */
+	assert_non_null(strstr(out, " warn: to a file\n"));
+	free(out);
+}
+
 int
 main(void)
 {
@@ -119,6 +170,7 @@ main(void)
 		cmocka_unit_test(test_text_keeps_utf8),
 		cmocka_unit_test(test_json_escapes),
 		cmocka_unit_test(test_levels_filter),
+		cmocka_unit_test(test_journal_priorities),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
