@@ -17,6 +17,7 @@
 #     rebuilds on its own; POST /admin/rebuild-cache rebuilds on request;
 #   - systemctl reload (SIGHUP) keeps it running; the watchdog is armed;
 #   - cachewarden-verify.service, the timer's one-shot, verifies an export;
+#     cachewarden-warm.service, the restore hook, rebuilds beside the agent;
 #   - the warm, restore and verify reports reach SNS, through the HTTP
 #     helper child the agent starts inside the sandbox;
 #   - the journal at warning level and above holds the two losses and
@@ -48,7 +49,7 @@ command -v systemd-nspawn >/dev/null ||
 harness_require mariadbd mariadb-install-db mariadb redis-server redis-cli node python3 curl
 harness_have_fauxqs || tap_skip_all "fauxqs missing: run scripts/install-deps.sh"
 
-tap_plan 23
+tap_plan 24
 harness_init
 
 # ---- the root file system, and the package installed by apt ----------------------------
@@ -202,6 +203,8 @@ ok "systemctl reload (ExecReload: /bin/kill -HUP)" ns systemctl reload cacheward
 ok "... still healthy" harness_wait_for 15 "" healthy
 is "$(ns systemctl show -p MainPID --value cachewarden)" "$pid_before" "... in the same process"
 ok "cachewarden-verify.service runs to success" ns systemctl start cachewarden-verify.service
+# The restore-automation hook, beside the running agent: warm --resume.
+ok "cachewarden-warm.service runs to success" ns systemctl start cachewarden-warm.service
 # What reached SNS, read by kind: every report went out through the
 # http-helper child, started under the unit's sandbox.
 AWS_ACCESS_KEY_ID=AKIDSYSTEMD python3 "$srcdir/tests/lib/sqs_kinds.py" "$SNS_ENDPOINT" \
