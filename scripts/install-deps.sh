@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh: install what cachewarden's build and tests need.
 #
-# Debian 12 (bookworm): Debian's packages via apt-get, and the SNS/SQS
+# Debian 12 (bookworm): Debian's packages via apt-get, the SNS/SQS
 # emulator for the integration tests (fauxqs, pinned in
-# tests/sns/package-lock.json) via `npm ci`. Idempotent: when everything is
+# tests/sns/package-lock.json) via `npm ci`, and Redis 6.0 from Debian 11's
+# archive, unpacked beside the system's Redis 7 (scripts/redis6.sh). Idempotent: when everything is
 # there it only runs dpkg-query and compares a stamp, in well under a second.
 # apt-get update and install run only for what is missing; sudo is used
 # only when not root.
@@ -52,6 +53,8 @@ packages=(
 	mariadb-server mariadb-client redis-server redis-tools
 	# backup signatures and TLS
 	minisign openssl
+	# scripts/redis6.sh: bullseye's signed index and its packages
+	gpgv debian-archive-keyring xz-utils
 	# test tooling (faketime: clock steps in the fault suite)
 	python3 python3-botocore curl ca-certificates zstd faketime
 	# time zones for sched (its unit tests read Europe/Berlin and others)
@@ -156,7 +159,25 @@ if [[ $with_npm -eq 1 ]]; then
 	fi
 fi
 
-if [[ $check_only -eq 1 && (${#missing[@]} -ne 0 || $npm_ok -eq 0) ]]; then
+# ---- Redis 6.0 for tests/integration/redis6-*.sh -----------------------------
+# Not fatal: those tests skip, saying why, when it is missing (bullseye's
+# packages may one day leave both mirrors scripts/redis6.sh knows).
+redis6_ok=1
+redis6_dir=${REDIS6_DIR:-/var/cache/cachewarden-test/redis-6.0.16}
+if [[ -x $redis6_dir/bin/redis-server ]]; then
+	say "redis 6.0 in $redis6_dir"
+elif [[ $check_only -eq 1 ]]; then
+	say "redis 6.0 missing in $redis6_dir (scripts/redis6.sh)"
+	redis6_ok=0
+elif [[ $(id -u) -ne 0 && ! -w $(dirname "$redis6_dir") ]]; then
+	sudo "$here/redis6.sh" "$redis6_dir" ||
+		say "warning: no Redis 6.0; the tests/integration/redis6-*.sh tests will be skipped"
+else
+	"$here/redis6.sh" "$redis6_dir" ||
+		say "warning: no Redis 6.0; the tests/integration/redis6-*.sh tests will be skipped"
+fi
+
+if [[ $check_only -eq 1 && (${#missing[@]} -ne 0 || $npm_ok -eq 0 || $redis6_ok -eq 0) ]]; then
 	exit 1
 fi
 say "done"

@@ -130,7 +130,8 @@ printf 'wrong\n' >"$HARNESS_DIR/redis.pass"
 out=$("$bin" -c "$HARNESS_DIR/auth.conf" warm 2>&1) && rc=0 || rc=$?
 is "$rc" 69 "a wrong password exits 69 at start"
 like "$out" "AUTH refused" "and says AUTH was refused"
-harness_redis_cli acl setuser cw on '>acl-pass' '~*' '&*' '+@all' >/dev/null
+# No '&*' (channels): the agent uses none, and Redis 6.0 does not know it.
+harness_redis_cli acl setuser cw on '>acl-pass' '~*' '+@all' >/dev/null
 printf 'acl-pass\n' >"$HARNESS_DIR/redis.pass"
 sed -i "s|^password_file = $HARNESS_DIR/redis.pass|username = cw\npassword_file = $HARNESS_DIR/redis.pass|" "$HARNESS_DIR/auth.conf"
 "$bin" -q -c "$HARNESS_DIR/auth.conf" warm && rc=0 || rc=$?

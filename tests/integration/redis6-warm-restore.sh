@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# tests/integration/warm-restore.sh again, against Redis 6.0 (ElastiCache's 6.x).
+# shellcheck source=tests/lib/redis6.sh
+. "${srcdir:-.}/tests/lib/redis6.sh"
+# shellcheck source=tests/integration/warm-restore.sh
+. "${srcdir:-.}/tests/integration/warm-restore.sh"
