@@ -290,7 +290,7 @@ awsapi_new(const char *service, const char *region, const char *endpoint, int cr
 	char *url;
 	int rv;
 
-	http_session_begin(); /* pages of a listing and IMDS share one helper */
+	http_session_begin(); /* a listing's pages and IMDS share one connection */
 	a->service = xstrdup(service);
 	a->region = xstrdup(region);
 	if (endpoint != NULL)
