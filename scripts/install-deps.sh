@@ -163,17 +163,12 @@ fi
 # Not fatal: those tests skip, saying why, when it is missing (bullseye's
 # packages may one day leave both mirrors scripts/redis6.sh knows).
 redis6_ok=1
-redis6_dir=${REDIS6_DIR:-/var/cache/cachewarden-test/redis-6.0.16}
-if [[ -x $redis6_dir/bin/redis-server ]]; then
-	say "redis 6.0 in $redis6_dir"
-elif [[ $check_only -eq 1 ]]; then
-	say "redis 6.0 missing in $redis6_dir (scripts/redis6.sh)"
-	redis6_ok=0
-elif [[ $(id -u) -ne 0 && ! -w $(dirname "$redis6_dir") ]]; then
-	sudo "$here/redis6.sh" "$redis6_dir" ||
-		say "warning: no Redis 6.0; the tests/integration/redis6-*.sh tests will be skipped"
+if [[ $check_only -eq 1 ]]; then
+	"$here/redis6.sh" --check ${REDIS6_DIR:+"$REDIS6_DIR"} || redis6_ok=0
 else
-	"$here/redis6.sh" "$redis6_dir" ||
+	as_root=()
+	[[ $(id -u) -ne 0 ]] && as_root=(sudo)
+	"${as_root[@]}" "$here/redis6.sh" ${REDIS6_DIR:+"$REDIS6_DIR"} ||
 		say "warning: no Redis 6.0; the tests/integration/redis6-*.sh tests will be skipped"
 fi
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/redis6.sh [DIR]: Redis 6.0 beside the system's Redis 7, for the
+# scripts/redis6.sh [--check] [DIR]: Redis 6.0 beside the system's Redis 7, for the
 # tests that must also pass against it (tests/integration/redis6-*.sh).
 #
 # ElastiCache still runs Redis 6.x, whose RDB encoding for small hashes is
@@ -11,8 +11,12 @@
 # /var/cache/cachewarden-test/redis-6.0.16. DIR/bin holds redis-server and
 # redis-cli wrappers to put first on PATH. Idempotent: a second run only
 # checks the stamp. Tries deb.debian.org, then archive.debian.org (where
-# bullseye moves once it is retired). Exit 1 when it cannot.
+# bullseye moves once it is retired). Exit 1 when it cannot. --check
+# fetches nothing: exit 0 when DIR holds it, else 1.
 set -euo pipefail
+check_only=0
+[[ ${1:-} == --check ]] && { check_only=1 && shift; }
+# tests/lib/redis6.sh has the same default.
 dir=${1:-/var/cache/cachewarden-test/redis-6.0.16}
 suite=bullseye
 mirrors=(http://deb.debian.org/debian http://archive.debian.org/debian)
@@ -28,6 +32,9 @@ say() { printf 'redis6: %s\n' "$*"; }
 if [[ -x $dir/bin/redis-server && -f $dir/.stamp && $(cat "$dir/.stamp") == "$want_version" ]]; then
 	say "redis $want_version in $dir"
 	exit 0
+elif ((check_only)); then
+	say "redis $want_version missing in $dir"
+	exit 1
 fi
 for k in "${keyrings[@]}"; do
 	[[ -r $k ]] || {

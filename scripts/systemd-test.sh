@@ -143,7 +143,6 @@ CONF
 in_root chown -R cachewarden:cachewarden /etc/cachewarden/mysql.password \
 	/etc/cachewarden/admin.token \
 	/var/lib/cachewarden/.aws /var/backups/exports
-in_root chmod 0640 /etc/cachewarden/agent.conf
 
 # ---- boot ------------------------------------------------------------------------------------
 # --register=no: no machined on the host; the host's network, so that

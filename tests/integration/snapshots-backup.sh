@@ -123,27 +123,21 @@ print(eval(sys.argv[3]))' "$out" "$1" "$2"
 }
 problems() { set_field "$1" '" ".join(p["problem"] + ":" + str(p["file"]) for p in s["problems"])'; }
 detail() { set_field "$1" "s[\"problems\"][$2][\"detail\"]"; }
-# requests EXPR: how many logged requests e (e["params"] as p) satisfy EXPR.
-requests() {
+# logged EXPR RESULT: RESULT, a Python expression over m, the logged requests
+# e (e["params"] as p) that satisfy EXPR.
+logged() {
 	python3 -c '
 import json, sys
-n = 0
-for line in open(sys.argv[2]):
-    e = json.loads(line); p = e["params"]
-    n += bool(eval(sys.argv[1]))
-print(n)' "$1" "$dbl/log"
-}
-# connections EXPR: over how many connections those requests came.
-connections() {
-	python3 -c '
-import json, sys
-peers = set()
-for line in open(sys.argv[2]):
+m = []
+for line in open(sys.argv[3]):
     e = json.loads(line); p = e["params"]
     if eval(sys.argv[1]):
-        peers.add(e["peer"])
-print(len(peers))' "$1" "$dbl/log"
+        m.append(e)
+print(eval(sys.argv[2]))' "$1" "$2" "$dbl/log"
 }
+# requests EXPR: how many; connections EXPR: over how many connections.
+requests() { logged "$1" 'len(m)'; }
+connections() { logged "$1" 'len({e["peer"] for e in m})'; }
 
 export AWS_ACCESS_KEY_ID=AKIDDOUBLE AWS_SECRET_ACCESS_KEY=$SECRET
 failed_job=6A1D2C7F-1E3F-4D6B-8D72-1B3C4D5E6F70
